@@ -1,0 +1,79 @@
+"""The chunk store: one SQLite file per snapshot with every chunk, its vector and its document.
+
+Row ``row`` of ``chunks`` is row ``row`` of the vector store. Vectors are kept here too (float32
+blobs) so an incremental ingest can carry unchanged documents into a new snapshot without
+embedding them again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import IndexCorruptError
+from rag.types import Chunk
+
+FILENAME = "chunks.sqlite"
+
+_SCHEMA = """
+CREATE TABLE chunks (
+    row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL, source TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    ordinal INTEGER NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+"""
+
+
+def write_chunks(directory: Path, rows: Iterable[tuple[Chunk, np.ndarray]]) -> int:
+    """Write a new chunk store in ``directory``; returns the number of rows."""
+    path = directory / FILENAME
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(_SCHEMA)
+        n = 0
+        for n, (c, vec) in enumerate(rows, start=1):
+            con.execute(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (n - 1, c.chunk_id, c.doc_id, c.source, c.title, c.text, c.start, c.end, c.ordinal,
+                 np.asarray(vec, dtype=np.float32).tobytes()),
+            )
+        con.commit()
+        return n
+    finally:
+        con.close()
+
+
+def _connect(directory: Path) -> sqlite3.Connection:
+    path = directory / FILENAME
+    if not path.exists():
+        raise IndexCorruptError(f"{path} is missing")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk], np.ndarray | None]:
+    """Every chunk in row order, and their vectors when asked."""
+    try:
+        con = _connect(directory)
+        try:
+            cur = con.execute(
+                'SELECT row, chunk_id, doc_id, source, title, text, start, "end", ordinal'
+                + (", vector" if with_vectors else "") + " FROM chunks ORDER BY row"
+            )
+            chunks: list[Chunk] = []
+            vectors: list[np.ndarray] = []
+            for i, r in enumerate(cur):
+                if r[0] != i:
+                    raise IndexCorruptError(f"{directory / FILENAME}: chunk rows are not contiguous")
+                chunks.append(Chunk(*r[1:9]))
+                if with_vectors:
+                    vectors.append(np.frombuffer(r[9], dtype=np.float32))
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(f"{directory / FILENAME} is unreadable: {exc}") from None
+    vecs = np.stack(vectors) if with_vectors and vectors else None
+    return chunks, vecs

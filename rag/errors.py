@@ -1,0 +1,100 @@
+"""One error tree for the whole project.
+
+Library errors (faiss, httpx, file decoding, sqlite) are translated into these at the boundary
+where they happen. The CLI turns them into a one-line message and an exit code; the HTTP API turns
+them into a JSON body with a stable ``error.code`` and a status code. Nothing else should leak.
+
+    RagError
+    ├── ConfigError            bad setting, unknown backend name          (exit 2, HTTP 500)
+    ├── InputError             empty/oversized question, bad argument      (exit 2, HTTP 400/422)
+    ├── DocumentError          one file could not be read (binary, encoding) — reported, skipped
+    ├── IndexError_            base for index problems                      (exit 3, HTTP 503)
+    │   ├── IndexMissingError  no index at the path: run `rag ingest`
+    │   ├── IndexCorruptError  files unreadable or inconsistent
+    │   └── EmbedderMismatchError  index was built with another embedder
+    ├── EmbedderError          the embedding backend failed to load or run
+    └── GeneratorError         the LLM backend is dead, slow or misbehaving (HTTP 502/504)
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    code: str = "rag_error"
+    exit_code: int = 1
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(RagError):
+    """A setting is invalid or names an unknown backend."""
+
+    code = "config_error"
+    exit_code = 2
+
+
+class InputError(RagError):
+    """The caller gave bad input: an empty or oversized question, a bad parameter."""
+
+    code = "invalid_input"
+    exit_code = 2
+    http_status = 400
+
+
+class DocumentError(RagError):
+    """One source document could not be read; ingest skips it and reports it."""
+
+    code = "bad_document"
+    exit_code = 2
+    http_status = 415
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexError_(RagError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """Base for problems with the index on disk."""
+
+    code = "index_error"
+    exit_code = 3
+    http_status = 503
+
+
+class IndexMissingError(IndexError_):
+    """There is no index at the configured path."""
+
+    code = "index_missing"
+
+
+class IndexCorruptError(IndexError_):
+    """The index exists but its files are unreadable or inconsistent."""
+
+    code = "index_corrupt"
+
+
+class EmbedderMismatchError(IndexError_):
+    """The index was built with a different embedder than the one asked for."""
+
+    code = "embedder_mismatch"
+
+
+class EmbedderError(RagError):
+    """The embedding backend could not be loaded or failed while running."""
+
+    code = "embedder_error"
+    exit_code = 4
+
+
+class GeneratorError(RagError):
+    """The LLM backend failed: unreachable, timed out, 5xx, malformed or empty output."""
+
+    code = "generator_error"
+    exit_code = 5
+    http_status = 502

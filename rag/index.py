@@ -1,0 +1,191 @@
+"""Ingest: ``load → chunk → embed → index``, incremental and crash-safe.
+
+Documents are compared by the sha256 of their text: unchanged ones carry their chunks and vectors
+into the new snapshot without being embedded again, changed ones are re-chunked and re-embedded,
+and ones no longer present are dropped. Each run writes a complete new snapshot and swaps it in
+atomically (see ``rag.snapshot``), so a run killed at any point leaves the previous index usable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from rag import snapshot
+from rag.chunk import chunk_document
+from rag.chunkstore import read_chunks, write_chunks
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
+from rag.load import discover, load_path
+from rag.store import build_store
+from rag.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+EMBED_BATCH = 16
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    documents: int = 0  # documents in the index afterwards
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded_chunks: int = 0
+    errors: list[DocumentError] = field(default_factory=list)
+    seconds: float = 0.0
+    version: str = ""
+
+    def summary(self) -> str:
+        """One line for the end of `rag ingest`."""
+        return (
+            f"{self.documents} documents, {self.chunks} chunks in {self.seconds:.1f}s "
+            f"({len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged; {self.embedded_chunks} chunks embedded; {len(self.errors)} skipped)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents, "chunks": self.chunks, "added": self.added, "updated": self.updated,
+            "removed": self.removed, "unchanged": self.unchanged, "embedded_chunks": self.embedded_chunks,
+            "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "seconds": round(self.seconds, 3), "version": self.version,
+        }
+
+
+def _chunking(settings: Settings) -> dict[str, Any]:
+    return {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
+
+
+def _embed(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> np.ndarray:
+    out = np.empty((len(chunks), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
+        for i in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[i : i + EMBED_BATCH]
+            out[i : i + len(batch)] = embedder.embed_passages([c.text for c in batch])
+            bar.update(len(batch))
+    return out
+
+
+def update_index(
+    settings: Settings,
+    embedder: Embedder,
+    add: Iterable[Document] = (),
+    remove: Iterable[str] = (),
+    keep_only: set[str] | None = None,
+    rebuild: bool = False,
+    progress: bool = False,
+) -> IngestReport:
+    """Add or replace ``add``, drop ``remove`` (and, with ``keep_only``, every other document)."""
+    t0 = time.perf_counter()
+    report = IngestReport()
+    index_dir = settings.index_dir
+    with snapshot.writer_lock(index_dir):
+        old_docs: dict[str, dict[str, Any]] = {}
+        old_chunks: list[Chunk] = []
+        old_vecs: np.ndarray | None = None
+        same_chunking = True
+        try:
+            old_snap = snapshot.current_dir(index_dir)
+        except IndexMissingError:
+            old_snap = None
+        if old_snap is not None and not rebuild:
+            manifest = snapshot.read_manifest(old_snap)
+            if manifest["embedder"] != embedder.name:
+                raise EmbedderMismatchError(
+                    f"the index at {index_dir} was built with embedder {manifest['embedder']!r}, not "
+                    f"{embedder.name!r}: use --embedder {manifest['embedder']} or rebuild with --rebuild"
+                )
+            old_docs = manifest["documents"]
+            same_chunking = manifest.get("chunking") == _chunking(settings)
+            old_chunks, old_vecs = read_chunks(old_snap, with_vectors=True)
+
+        new_docs: dict[str, Document] = {}
+        for doc in add:
+            prev = old_docs.get(doc.doc_id)
+            if prev is not None and prev["hash"] == doc.content_hash and same_chunking:
+                report.unchanged += 1
+                continue
+            new_docs[doc.doc_id] = doc
+            (report.updated if prev is not None else report.added).append(doc.doc_id)
+        drop = set(remove) & set(old_docs)
+        if keep_only is not None:
+            drop |= set(old_docs) - keep_only
+        drop -= set(new_docs)
+        report.removed = sorted(drop)
+        if not new_docs and not drop and old_snap is not None and not rebuild:
+            report.documents, report.chunks = len(old_docs), len(old_chunks)
+            report.version = old_snap.name
+            report.seconds = time.perf_counter() - t0
+            return report
+
+        fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
+        fresh_vecs = _embed(embedder, fresh, progress)
+        report.embedded_chunks = len(fresh)
+        replaced = set(new_docs) | drop
+        kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
+        chunks = [old_chunks[i] for i in kept_rows] + fresh
+        parts = [fresh_vecs] if old_vecs is None else [old_vecs[kept_rows], fresh_vecs]
+        vectors = np.concatenate(parts) if chunks else np.empty((0, embedder.dim), dtype=np.float32)
+
+        docs_meta = {k: v for k, v in old_docs.items() if k not in replaced}
+        for d in new_docs.values():
+            n = sum(1 for c in fresh if c.doc_id == d.doc_id)
+            docs_meta[d.doc_id] = {"hash": d.content_hash, "source": d.source, "title": d.title,
+                                   "chunks": n, "chars": len(d.text)}
+        version = snapshot.new_version()
+        with snapshot.staging(index_dir, version) as tmp:
+            write_chunks(tmp, zip(chunks, vectors))
+            build_store(settings.vector_index, vectors).save(tmp)
+            snapshot.write_manifest(tmp, {
+                "version": version, "embedder": embedder.name, "dim": embedder.dim,
+                "chunking": _chunking(settings), "vector_index": settings.vector_index,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "chunks": len(chunks),
+                "documents": dict(sorted(docs_meta.items())),
+            })
+        report.documents, report.chunks, report.version = len(docs_meta), len(chunks), version
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def ingest_paths(
+    paths: Sequence[Path], settings: Settings, embedder: Embedder, progress: bool = True,
+    rebuild: bool = False, prune: bool = True,
+) -> IngestReport:
+    """Make the index hold exactly the readable documents under ``paths`` (bad files are reported)."""
+    t0 = time.perf_counter()
+    docs: dict[str, Document] = {}
+    errors: list[DocumentError] = []
+    seen: set[str] = set()  # doc ids found on disk, readable or not: an unreadable file keeps its old version
+    for path, root in discover(paths):
+        doc_id = path.relative_to(root).as_posix()
+        seen.add(doc_id)
+        try:
+            doc = load_path(path, root)
+        except DocumentError as exc:
+            log.warning("skipped %s", exc.message)
+            errors.append(exc)
+            continue
+        docs[doc.doc_id] = doc
+    report = update_index(settings, embedder, add=docs.values(), keep_only=seen if prune else None,
+                          rebuild=rebuild, progress=progress)
+    report.errors = errors
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def list_documents(index_dir: Path) -> list[dict[str, Any]]:
+    """The documents in the live snapshot: doc_id, source, title, chunks, chars, hash."""
+    manifest = snapshot.read_manifest(snapshot.current_dir(index_dir))
+    return [{"doc_id": k, **v} for k, v in manifest["documents"].items()]

@@ -1,0 +1,98 @@
+"""Load source files into ``Document``s: .txt, .md and .html (reduced to its visible text).
+
+Text must be UTF-8 (a BOM is dropped). Binary files (a NUL byte in the first 8 KiB) and files that
+do not decode are refused with a ``DocumentError`` naming the file; ingest reports and skips them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from rag.errors import DocumentError
+from rag.types import Document
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm")
+
+
+def content_hash(text: str) -> str:
+    """sha256 of the decoded text: what incremental ingest compares."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def decode(name: str, data: bytes) -> str:
+    """UTF-8 text of ``data``, or a DocumentError that says why not."""
+    if b"\x00" in data[:8192]:
+        raise DocumentError(name, "binary file (contains NUL bytes), skipped")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(name, f"not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Visible text of an HTML page (scripts, styles and navigation dropped) and its <title>."""
+    from selectolax.parser import HTMLParser
+
+    tree = HTMLParser(html)
+    title_node = tree.css_first("title")
+    title = title_node.text(strip=True) if title_node else ""
+    for node in tree.css("script, style, noscript, template, nav, svg"):
+        node.decompose()
+    for node in tree.css("p, div, li, h1, h2, h3, h4, h5, h6, tr, br, section, article, blockquote, pre"):
+        node.insert_after("\n\n")  # block boundaries become paragraph breaks
+    body = tree.body or tree.root
+    raw = body.text(separator="", strip=False) if body is not None else ""
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text, title
+
+
+def _title_from_text(text: str, fallback: str) -> str:
+    for line in text.split("\n"):
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return fallback
+
+
+def load_bytes(name: str, data: bytes, doc_id: str | None = None) -> Document:
+    """A Document from raw file contents; ``name`` decides the format by its suffix."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise DocumentError(name, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED)}")
+    text = decode(name, data)
+    title = ""
+    if suffix in (".html", ".htm"):
+        text, title = html_to_text(text)
+    if not text.strip():
+        raise DocumentError(name, "no text in file")
+    title = title or _title_from_text(text, Path(name).stem)
+    return Document(doc_id or Path(name).name, name, title, text, content_hash(text))
+
+
+def load_path(path: Path, root: Path | None = None) -> Document:
+    """Read one file; its doc_id is its path relative to ``root`` (or its name)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    doc_id = path.relative_to(root).as_posix() if root is not None and root != path else path.name
+    return load_bytes(str(path), data, doc_id=doc_id)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) pairs for every supported file under ``paths``, sorted, hidden files skipped."""
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not any(s.startswith(".") for s in rel.parts):
+                    yield f, p
+        elif p.is_file():
+            yield p, p.parent
+        else:
+            raise DocumentError(str(p), "no such file or directory")

@@ -1,0 +1,91 @@
+"""Retrieval: dense (FAISS), lexical (BM25) or hybrid (both, fused; see ``rag.fuse``).
+
+A ``Retriever`` is an immutable view of one index snapshot, loaded whole into memory. After an
+ingest, open a new one and swap the reference; queries in flight keep the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag import snapshot
+from rag.chunkstore import read_chunks
+from rag.config import Settings
+from rag.embed import Embedder, get_embedder
+from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
+from rag.fuse import DEFAULT, fuse
+from rag.lexical import LexicalIndex
+from rag.store import VectorStore, load_store
+from rag.types import Chunk, Passage
+
+log = logging.getLogger(__name__)
+MODES = ("hybrid", "dense", "lexical")
+CANDIDATES = 50  # depth of each ranker's list before fusion
+
+
+@dataclass(frozen=True)
+class Retriever:
+    """Search over one snapshot of the index."""
+
+    embedder: Embedder
+    store: VectorStore
+    chunks: tuple[Chunk, ...]
+    lexical: LexicalIndex
+    index_version: str
+    fusion: str = DEFAULT
+
+    def search(self, query: str, top_k: int = 5, mode: str = "hybrid") -> list[Passage]:
+        """The ``top_k`` best passages for ``query``, best first."""
+        query = query.strip() if isinstance(query, str) else ""
+        if not query:
+            raise InputError("the query is empty")
+        if mode not in MODES:
+            raise InputError(f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
+        if top_k < 1:
+            raise InputError("top_k must be at least 1")
+        if not self.chunks:
+            return []
+        if mode == "lexical":
+            scores = self.lexical.scores(query)
+            ids = np.argsort(-scores, kind="stable")[:top_k]
+            ids = ids[scores[ids] > 0]
+            return self._passages(ids, scores[ids])
+        qv = self.embedder.embed_queries([query])
+        depth = max(CANDIDATES, top_k)
+        d_scores, d_ids = self.store.search(qv, depth)
+        if mode == "dense":
+            keep = d_ids[0] >= 0
+            return self._passages(d_ids[0][keep][:top_k], d_scores[0][keep][:top_k])
+        ids, scores = fuse(d_ids[0], d_scores[0], self.lexical.scores(query), depth, self.fusion)
+        return self._passages(ids[:top_k], scores[:top_k])
+
+    def _passages(self, ids: np.ndarray, scores: np.ndarray) -> list[Passage]:
+        return [Passage(self.chunks[int(i)], float(s), r) for r, (i, s) in enumerate(zip(ids, scores), start=1)]
+
+
+def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
+    """Load the live index snapshot of ``settings.index_dir``, checked against the embedder."""
+    snap = snapshot.current_dir(settings.index_dir)
+    manifest = snapshot.read_manifest(snap)
+    built_with = manifest.get("embedder")
+    wanted = embedder.name if embedder is not None else settings.embedder
+    if built_with != wanted:
+        raise EmbedderMismatchError(
+            f"the index at {settings.index_dir} was built with embedder {built_with!r} but "
+            f"{wanted!r} was asked for: set RAG_EMBEDDER={built_with} (or --embedder), "
+            f"or rebuild the index with `rag ingest --rebuild --embedder {wanted}`"
+        )
+    if embedder is None:
+        embedder = get_embedder(settings.embedder)
+    store = load_store(snap)
+    chunks, _ = read_chunks(snap)
+    if len(store) != len(chunks) or (len(chunks) and store.dim != embedder.dim):
+        raise IndexCorruptError(
+            f"index snapshot {snap.name} is inconsistent ({len(store)} vectors of dim {store.dim}, "
+            f"{len(chunks)} chunks, embedder dim {embedder.dim}): rebuild with `rag ingest --rebuild`"
+        )
+    log.debug("opened snapshot %s: %d chunks", snap.name, len(chunks))
+    return Retriever(embedder, store, tuple(chunks), LexicalIndex([c.text for c in chunks]), snap.name)

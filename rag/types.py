@@ -1,0 +1,110 @@
+"""The nouns of the pipeline, as frozen dataclasses.
+
+Ingest: ``Document`` → ``Chunk``. Question: ``Passage`` (a chunk with a retrieval score) →
+``Citation`` → ``Answer``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file, decoded to text."""
+
+    doc_id: str  # stable id: the path relative to the ingest root, with '/' separators
+    source: str  # the path as given to ingest
+    title: str
+    text: str
+    content_hash: str  # sha256 of the decoded text
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences from one document; ``text == document.text[start:end]``."""
+
+    chunk_id: str  # f"{doc_id}#{ordinal}"
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    start: int  # character offset into Document.text
+    end: int
+    ordinal: int  # position of the chunk within its document
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk returned by retrieval, with its score and rank (1 = best)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape used by `rag search --json` and `/v1/search`."""
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "title": c.title,
+            "text": c.text,
+            "start": c.start,
+            "end": c.end,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage that an answer cites as ``[n]``."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+    @classmethod
+    def from_passage(cls, n: int, passage: Passage) -> Citation:
+        c = passage.chunk
+        return cls(n, c.chunk_id, c.doc_id, c.source, c.title, c.text, c.start, c.end, passage.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["score"] = round(float(self.score), 6)
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `rag ask` and `/v1/ask` return."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    context: tuple[Citation, ...]  # every passage the generator was given
+    generator: str
+    language: str  # "ru" or "en"
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "context": [c.to_dict() for c in self.context],
+            "generator": self.generator,
+            "language": self.language,
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
