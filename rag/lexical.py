@@ -8,6 +8,7 @@ and decimal commas to points, so "3,39" in a question matches "3.39" in a text.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -15,6 +16,8 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 import snowballstemmer
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-яё]")

@@ -35,7 +35,7 @@ def decode(name: str, data: bytes) -> str:
 
 def html_to_text(html: str) -> tuple[str, str]:
     """Visible text of an HTML page (scripts, styles and navigation dropped) and its <title>."""
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
     tree = HTMLParser(html)
     title_node = tree.css_first("title")

@@ -16,7 +16,7 @@ from rag.chunkstore import read_chunks
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
-from rag.fuse import DEFAULT, fuse
+from rag.fuse import CONVEX_WEIGHT, DEFAULT, fuse
 from rag.lexical import LexicalIndex
 from rag.store import VectorStore, load_store
 from rag.types import Chunk, Passage
@@ -36,6 +36,7 @@ class Retriever:
     lexical: LexicalIndex
     index_version: str
     fusion: str = DEFAULT
+    weight: float = CONVEX_WEIGHT  # dense share in convex fusion
 
     def search(self, query: str, top_k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """The ``top_k`` best passages for ``query``, best first."""
@@ -59,7 +60,7 @@ class Retriever:
         if mode == "dense":
             keep = d_ids[0] >= 0
             return self._passages(d_ids[0][keep][:top_k], d_scores[0][keep][:top_k])
-        ids, scores = fuse(d_ids[0], d_scores[0], self.lexical.scores(query), depth, self.fusion)
+        ids, scores = fuse(d_ids[0], d_scores[0], self.lexical.scores(query), depth, self.fusion, self.weight)
         return self._passages(ids[:top_k], scores[:top_k])
 
     def _passages(self, ids: np.ndarray, scores: np.ndarray) -> list[Passage]:

@@ -34,7 +34,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HF errors...
             raise EmbedderError(f"could not load sentence-transformers model {model!r}: {exc}") from exc
-        dim = self._model.get_sentence_embedding_dimension()
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = getter()
         if not dim:
             raise EmbedderError(f"model {model!r} does not report an embedding dimension")
         self.dim = int(dim)

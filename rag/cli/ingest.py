@@ -1,0 +1,48 @@
+"""`rag ingest [PATH ...]`: build or update the index from files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rag.cli import add_index_option
+from rag.config import PROJECT_ROOT, Settings
+from rag.embed import get_embedder
+from rag.index import ingest_paths
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "ingest",
+        help="build or update the index from .txt/.md/.html files",
+        description="Load, chunk and embed documents into the index. Incremental: only new or changed "
+        "documents are embedded, documents no longer present are removed. Unreadable files are "
+        "reported and skipped. The previous index stays usable if the run is interrupted.",
+    )
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: seeds/)")
+    add_index_option(p)
+    p.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS, default 200)")
+    p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
+    p.add_argument("--vector-index", choices=["flat", "hnsw"], help="exact (flat, default) or HNSW")
+    p.add_argument("--rebuild", action="store_true", help="ignore the existing index and embed everything again")
+    p.add_argument("--keep-missing", action="store_true", help="keep indexed documents not found under PATHs")
+    p.add_argument("--if-stale", action="store_true", help="do nothing (quietly) when the index is up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.config import replace
+
+    changes = {k: v for k in ("chunk_tokens", "chunk_overlap", "vector_index") if (v := getattr(args, k)) is not None}
+    settings = replace(settings, **changes)
+    default = Path("seeds") if Path("seeds").is_dir() else PROJECT_ROOT / "seeds"
+    paths = args.paths or [default]
+    embedder = get_embedder(settings.embedder)
+    report = ingest_paths(paths, settings, embedder, progress=not args.quiet,
+                          rebuild=args.rebuild, prune=not args.keep_missing)
+    for err in report.errors:
+        print(f"skipped: {err.message}", file=sys.stderr)
+    if not (args.if_stale and report.embedded_chunks == 0 and not report.removed):
+        print(f"indexed {report.summary()} -> {settings.index_dir}")
+    return 1 if report.errors and report.documents == 0 else 0

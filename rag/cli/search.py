@@ -1,0 +1,65 @@
+"""`rag search [QUESTION]`: retrieve passages; with no QUESTION, one query per line from stdin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rag.cli import add_index_option
+from rag.config import Settings
+from rag.errors import InputError
+from rag.retrieve import MODES, open_retriever
+from rag.types import Passage
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "search",
+        help="retrieve the passages that best match a question",
+        description="Retrieve passages from the index. With no QUESTION, reads one query per line from "
+        'standard input and prints one JSON object per line: {"query": ..., "passages": [...]}.',
+    )
+    p.add_argument("question", nargs="?", metavar="QUESTION")
+    p.add_argument("-k", "--top-k", type=int, help="number of passages (default: RAG_TOP_K or 5)")
+    p.add_argument("--mode", choices=MODES, help="hybrid (default), dense or lexical")
+    p.add_argument("--json", action="store_true", help="print a JSON array instead of text")
+    add_index_option(p)
+
+
+def _print_plain(passages: list[Passage]) -> None:
+    if not passages:
+        print("no matching passages")
+    for p in passages:
+        c = p.chunk
+        print(f"[{p.rank}] {p.score:.3f}  {c.source}  ({c.chunk_id}, chars {c.start}-{c.end})")
+        print("    " + " ".join(c.text.split())[:400])
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    top_k = args.top_k or settings.top_k
+    mode = args.mode or settings.search_mode
+    if args.question is not None and not args.question.strip():
+        raise InputError("the question is empty")
+    if top_k < 1:
+        raise InputError("--top-k must be at least 1")
+    retriever = open_retriever(settings)
+    if args.question is not None:
+        passages = retriever.search(args.question, top_k, mode)
+        if args.json:
+            print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=1))
+        else:
+            _print_plain(passages)
+        return 0
+    status = 0
+    for line in sys.stdin:
+        query = line.strip()
+        if not query:
+            continue  # blank lines between queries are harmless in batch input
+        try:
+            rows = [p.to_dict() for p in retriever.search(query, top_k, mode)]
+            print(json.dumps({"query": query, "passages": rows}, ensure_ascii=False), flush=True)
+        except InputError as exc:
+            print(json.dumps({"query": query, "error": exc.message}, ensure_ascii=False), flush=True)
+            status = 2
+    return status

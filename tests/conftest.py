@@ -1,0 +1,52 @@
+"""Shared fixtures: settings pointing at throwaway indexes built from the real seed corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.config import PROJECT_ROOT, Settings, load_settings
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+def make_settings(index_dir: Path, **overrides: object) -> Settings:
+    """Settings isolated from the caller's RAG_* environment, with ``index_dir`` and overrides."""
+    return load_settings(env={}, index_dir=index_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index is seeds/ embedded with the default e5-small embedder (built once)."""
+    from rag.embed import get_embedder
+    from rag.index import ingest_paths
+
+    settings = make_settings(tmp_path_factory.mktemp("seed-index"))
+    ingest_paths([SEEDS], settings, get_embedder(settings.embedder), progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_retriever(seed_settings: Settings):  # type: ignore[no-untyped-def]
+    """A Retriever over the seed index."""
+    from rag.retrieve import open_retriever
+
+    return open_retriever(seed_settings)
+
+
+@pytest.fixture
+def hashing_settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh, empty index in tmp_path using the deterministic hashing embedder."""
+    return make_settings(tmp_path / "index", embedder="hashing")
+
+
+def shared_path(relative: str) -> Path:
+    """A path under ../shared; skips the test when missing, but fails under CI (CI=true)."""
+    path = PROJECT_ROOT.parent / "shared" / relative
+    if not path.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{path} is missing; CI must provide ../shared")
+        pytest.skip(f"{path} not found (the shared benchmarks sit beside the repo in CI only)")
+    return path

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from rag.chunk import chunk_document, split_sentences
+from rag.load import content_hash, load_path
+from rag.tokens import count_tokens
+from rag.types import Document
+from tests.conftest import SEEDS
+
+
+def _doc(text: str) -> Document:
+    return Document("d", "d.txt", "t", text, content_hash(text))
+
+
+def test_russian_sentences_respect_abbreviations_and_initials() -> None:
+    text = "Президент К.-Ж. Токаев встретился с Ш. Мирзиёевым в г. Ташкенте. Объём торговли вырос на 5,2 %, т.е. заметно.\n\nНовый абзац"
+    spans = split_sentences(text)
+    sentences = [text[a:b] for a, b in spans]
+    assert sentences == [
+        "Президент К.-Ж. Токаев встретился с Ш. Мирзиёевым в г. Ташкенте.",
+        "Объём торговли вырос на 5,2 %, т.е. заметно.",
+        "Новый абзац",
+    ]
+
+
+def test_english_sentences() -> None:
+    text = "Dr. Smith arrived at 5 p.m. yesterday. He left today! Did he?"
+    assert len(split_sentences(text)) == 3
+
+
+def test_offsets_round_trip_on_the_seed_article() -> None:
+    doc = load_path(SEEDS / "kazakhstan-uzbekistan.ru.txt", SEEDS)
+    chunks = chunk_document(doc, max_tokens=120, overlap=1)
+    assert len(chunks) > 10
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+        assert count_tokens(c.text) <= 120
+        assert c.chunk_id == f"{doc.doc_id}#{c.ordinal}" and c.doc_id == doc.doc_id
+    # every sentence of the article lands in some chunk
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    for a, b in split_sentences(doc.text):
+        assert a in covered and b - 1 in covered
+
+
+def test_overlap_repeats_one_sentence_between_neighbours() -> None:
+    text = " ".join(f"Предложение номер {i} про торговлю и транспорт." for i in range(40))
+    chunks = chunk_document(_doc(text), max_tokens=60, overlap=1)
+    for prev, nxt in zip(chunks, chunks[1:]):
+        assert nxt.start < prev.end  # they share text
+        last_sentence = split_sentences(prev.text)[-1]
+        assert nxt.text.startswith(prev.text[last_sentence[0] : last_sentence[1]])
+    no_overlap = chunk_document(_doc(text), max_tokens=60, overlap=0)
+    for prev, nxt in zip(no_overlap, no_overlap[1:]):
+        assert nxt.start > prev.end - 1
+
+
+def test_overlong_sentence_is_split_at_words_within_budget() -> None:
+    text = "слово " * 500 + "конец."
+    chunks = chunk_document(_doc(text), max_tokens=50, overlap=0)
+    assert len(chunks) > 5
+    assert all(count_tokens(c.text) <= 50 and text[c.start : c.end] == c.text for c in chunks)

@@ -1,0 +1,104 @@
+"""Incremental ingest, bad files, embedder mismatch and damaged indexes (hashing embedder: fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings, replace
+from rag.embed import get_embedder
+from rag.errors import EmbedderMismatchError, IndexCorruptError, IndexMissingError
+from rag.index import ingest_paths, list_documents
+from rag.retrieve import open_retriever
+
+
+def _ingest(settings: Settings, corpus: Path):  # type: ignore[no-untyped-def]
+    return ingest_paths([corpus], settings, get_embedder(settings.embedder), progress=False)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "trade.txt").write_text("Товарооборот Казахстана и Узбекистана достиг 4 млрд долларов.", encoding="utf-8")
+    (d / "water.md").write_text("# Вода\n\nСтороны обсудили водные ресурсы бассейна Сырдарьи.", encoding="utf-8")
+    (d / "sub").mkdir()
+    (d / "sub" / "page.html").write_text(
+        "<html><head><title>Туризм</title><style>p{}</style></head><body><nav>меню</nav>"
+        "<p>Туристический поток вырос вдвое.</p><script>var x=1</script></body></html>", encoding="utf-8")
+    return d
+
+
+def test_add_change_delete(hashing_settings: Settings, corpus: Path) -> None:
+    r1 = _ingest(hashing_settings, corpus)
+    assert sorted(r1.added) == ["sub/page.html", "trade.txt", "water.md"] and r1.documents == 3
+    docs = {d["doc_id"]: d for d in list_documents(hashing_settings.index_dir)}
+    assert docs["sub/page.html"]["title"] == "Туризм"
+    retriever = open_retriever(hashing_settings)
+    html_text = " ".join(c.text for c in retriever.chunks if c.doc_id == "sub/page.html")
+    assert "вдвое" in html_text and "меню" not in html_text and "var x" not in html_text
+
+    r2 = _ingest(hashing_settings, corpus)  # nothing changed: nothing embedded, same snapshot
+    assert r2.embedded_chunks == 0 and r2.unchanged == 3 and r2.version == r1.version
+
+    (corpus / "trade.txt").write_text("Товарооборот достиг 3,39 млрд долларов за девять месяцев.", encoding="utf-8")
+    (corpus / "water.md").unlink()
+    (corpus / "new.txt").write_text("Открыт новый пограничный пункт.", encoding="utf-8")
+    r3 = _ingest(hashing_settings, corpus)
+    assert r3.updated == ["trade.txt"] and r3.removed == ["water.md"] and r3.added == ["new.txt"]
+    assert r3.embedded_chunks == 2 and r3.unchanged == 1
+
+    retriever = open_retriever(hashing_settings)
+    texts = {c.doc_id: c.text for c in retriever.chunks}
+    assert set(texts) == {"trade.txt", "new.txt", "sub/page.html"}
+    assert "3,39" in texts["trade.txt"]
+    top = retriever.search("товарооборот 3,39 млрд", 1)[0]
+    assert top.chunk.doc_id == "trade.txt"
+
+
+def test_bad_files_are_reported_and_skipped(hashing_settings: Settings, corpus: Path) -> None:
+    (corpus / "blob.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    (corpus / "empty.md").write_text("   \n", encoding="utf-8")
+    (corpus / "image.png").write_bytes(b"\x00\x01")  # unsupported suffix: not even looked at
+    report = _ingest(hashing_settings, corpus)
+    reasons = {Path(e.path).name: e.reason for e in report.errors}
+    assert set(reasons) == {"blob.txt", "latin1.txt", "empty.md"}
+    assert "binary" in reasons["blob.txt"] and "UTF-8" in reasons["latin1.txt"]
+    assert report.documents == 3
+
+
+def test_unreadable_file_keeps_its_previous_version(hashing_settings: Settings, corpus: Path) -> None:
+    _ingest(hashing_settings, corpus)
+    (corpus / "trade.txt").write_bytes(b"\xff\xfe broken now")
+    report = _ingest(hashing_settings, corpus)
+    assert report.removed == [] and len(report.errors) == 1
+    assert "trade.txt" in {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
+
+
+def test_embedder_mismatch_is_refused_naming_both(hashing_settings: Settings, corpus: Path) -> None:
+    _ingest(hashing_settings, corpus)
+    other = replace(hashing_settings, embedder="hashing:64")
+    with pytest.raises(EmbedderMismatchError, match=r"'hashing'.*'hashing:64'"):
+        open_retriever(other)
+    with pytest.raises(EmbedderMismatchError, match="--rebuild"):
+        _ingest(other, corpus)
+    rebuilt = ingest_paths([corpus], other, get_embedder("hashing:64"), progress=False, rebuild=True)
+    assert rebuilt.documents == 3 and open_retriever(other).store.dim == 64
+
+
+def test_missing_and_corrupt_index(hashing_settings: Settings, corpus: Path) -> None:
+    with pytest.raises(IndexMissingError, match="rag ingest"):
+        open_retriever(hashing_settings)
+    _ingest(hashing_settings, corpus)
+    snap = hashing_settings.index_dir / "snapshots" / (hashing_settings.index_dir / "CURRENT").read_text().strip()
+    (snap / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="unreadable"):
+        open_retriever(hashing_settings)
+    (snap / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="rebuild"):
+        open_retriever(hashing_settings)
+    (hashing_settings.index_dir / "CURRENT").write_text("nope")
+    with pytest.raises(IndexCorruptError):
+        open_retriever(hashing_settings)
