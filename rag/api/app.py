@@ -1,0 +1,87 @@
+"""The app factory: ``create_app(settings) -> Litestar``.
+
+Heavy resources (embedder, index, generators, HTTP client) are built once in the lifespan and
+reach handlers by dependency injection; one guard does authentication, admin checks and rate
+limits; every exception becomes a JSON error (``rag.api.errors``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from rag.api.auth import AuthGuard, Keyring
+from rag.api.deps import provide_metrics, provide_service
+from rag.api.errors import EXCEPTION_HANDLERS
+from rag.api.metrics import Metrics
+from rag.api.routes import ROUTES, document_router
+from rag.api.service import Service
+from rag.config import Settings
+from rag.embed import Embedder
+
+
+def cors_config(settings: Settings, keyring: Keyring) -> CORSConfig | None:
+    """CORS for the configured origins plus every widget key's origins; None when there are none."""
+    origins = sorted(set(settings.cors_origins) | keyring.widget_origins())
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        allow_credentials=False,  # keys travel in a header, never cookies; also keeps "*" safe
+        expose_headers=["Retry-After", "X-Index-Version"],
+    )
+
+
+def _widget_routes() -> list[Any]:
+    from rag.api.widget import widget_routes
+
+    return list(widget_routes)
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar:
+    """The HTTP service for ``settings``; pass ``embedder`` to reuse one already loaded."""
+    keyring = Keyring.from_settings(settings)
+    service = Service(settings, embedder)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(service.start)
+        metrics.chunks.set_function(service.chunk_count)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(service.close)
+
+    return Litestar(
+        route_handlers=[*ROUTES, document_router(settings.max_upload_bytes), *_widget_routes()],
+        lifespan=[lifespan],
+        state=State({"service": service, "metrics": metrics}),
+        dependencies={
+            "service": Provide(provide_service, sync_to_thread=False),
+            "metrics": Provide(provide_metrics, sync_to_thread=False),
+        },
+        guards=[AuthGuard(settings, keyring)],
+        middleware=[metrics.middleware],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        cors_config=cors_config(settings, keyring),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="rag", version="1", description="Question answering with citations."),
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """``create_app`` with settings from ``RAG_*`` variables (Uvicorn's factory for --workers > 1)."""
+    from rag.config import load_settings
+
+    return create_app(load_settings())

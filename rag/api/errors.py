@@ -1,0 +1,97 @@
+"""Every failure leaves the service as ``{"error": {"code", "message"}}`` with a stable code.
+
+Project errors (``rag.errors``) keep their own code and HTTP status; Litestar's HTTP errors are
+mapped to codes by status; anything unexpected is logged with its traceback here and answered with
+a bare ``internal_error``, so no traceback or exception text ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from rag.errors import RagError
+
+log = logging.getLogger(__name__)
+
+# Codes for Litestar's own HTTP errors, by status.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """An error raised by the API layer itself (auth, limits, bad parameters)."""
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The JSON body of every error response (also the payload of an SSE ``error`` event)."""
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response[Any]:
+    """A JSON error response."""
+    return Response(error_body(code, message), status_code=status, headers=dict(headers or {}))
+
+
+def describe(exc: BaseException) -> tuple[int, str, str]:
+    """(status, code, message) for any exception, safe to show a client."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, exc.message
+    if isinstance(exc, RagError):
+        return exc.http_status, exc.code, exc.message
+    if isinstance(exc, ValidationException):
+        return 422, "invalid_request", _validation_message(exc)
+    if isinstance(exc, HTTPException):
+        detail = str(exc.detail)
+        if exc.status_code == 400 and "JSON" in detail:
+            return 400, "invalid_json", "the request body is not valid JSON"
+        if exc.status_code == 413:
+            return 413, "body_too_large", "the request body is too large"
+        if exc.status_code >= 500:
+            return exc.status_code, "internal_error", "internal server error"
+        return exc.status_code, STATUS_CODES.get(exc.status_code, "http_error"), detail
+    return 500, "internal_error", "internal server error"
+
+
+def _validation_message(exc: ValidationException) -> str:
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for p in problems:
+        if isinstance(p, dict):
+            key = p.get("key")
+            where = "body" if key in (None, "data") else f"field {key!r}"
+            parts.append(f"{where}: {p.get('message', 'invalid')}")
+    return "invalid request: " + ("; ".join(parts) if parts else "the body does not match the schema")
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar exception handler for every exception type."""
+    status, code, message = describe(exc)
+    if status >= 500 and not isinstance(exc, RagError):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    headers = exc.headers if isinstance(exc, ApiError) else {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers = dict(exc.headers)
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return error_response(status, code, message, headers)
+
+
+EXCEPTION_HANDLERS = {Exception: handle_exception}

@@ -1,0 +1,64 @@
+"""``POST /v1/ask``: an answer with citations, as one JSON object or as Server-Sent Events.
+
+The stream's wire format is fixed (the browser widget parses it)::
+
+    event: delta       data: {"text": "..."}            (any number)
+    event: citations   data: {"refused", "citations", "context"}
+    event: done        data: {...the non-streaming response object...}
+    event: error       data: {"error": {"code", "message"}}   (instead of the rest, on failure)
+
+Bad input is answered with a JSON error before the stream starts; only failures after the first
+byte (a backend dying mid-answer) arrive as an ``error`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+import msgspec
+from litestar import Response, post
+from litestar.response import Stream
+
+from rag.answer import answer_question, stream_answer, validate_question
+from rag.api.deps import check_generator, check_text, check_top_k
+from rag.api.metrics import Metrics
+from rag.api.service import Service
+from rag.api.streaming import SSE_HEADERS, answer_events, sse
+from rag.tokens import count_tokens
+
+
+class AskRequest(msgspec.Struct):
+    """Body of ``POST /v1/ask``."""
+
+    question: str
+    top_k: int | None = None
+    generator: str | None = None
+    stream: bool = False
+
+
+@post("/v1/ask", status_code=200, summary="Answer a question with citations", tags=["answers"])
+async def ask(data: AskRequest, service: Service, metrics: Metrics) -> Response[Any]:
+    """The same object as `rag ask --json`; with ``"stream": true``, text/event-stream."""
+    s = service.settings
+    question = validate_question(check_text(data.question, s), s)
+    top_k = check_top_k(data.top_k, s)
+    name = check_generator(data.generator)
+    retriever = await anyio.to_thread.run_sync(service.retriever)
+    generator = await anyio.to_thread.run_sync(service.generator, name)
+    headers = {"X-Index-Version": retriever.index_version}
+    if data.stream:
+        events = stream_answer(question, retriever, generator, s, top_k=top_k)
+        return Stream(ask_events(events, metrics), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
+    answer = await anyio.to_thread.run_sync(partial(answer_question, question, retriever, generator, s, top_k=top_k))
+    body = answer.to_dict()
+    metrics.observe_answer(body, count_tokens(body["answer"]))
+    return Response(body, headers=headers)
+
+
+async def ask_events(events: Iterator[Any], metrics: Metrics) -> AsyncIterator[bytes]:
+    """The pipeline's events as SSE frames in the wire format above."""
+    async for kind, data in answer_events(events, metrics):
+        yield sse(kind, data)

@@ -1,0 +1,85 @@
+"""Admin routes: list, upload and delete indexed documents.
+
+An upload is ingested at once: a new index snapshot is built beside the live one and swapped in
+(see ``Service``), so questions asked meanwhile are answered from the old snapshot, never from a
+half-built one. Uploads come as ``multipart/form-data`` (field ``file``) or as the raw body with
+``?filename=``; the suffix picks the format (.txt, .md, .html).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Response, Router, delete, get, post
+from litestar.datastructures import UploadFile
+
+from rag.api.errors import ApiError
+from rag.api.metrics import Metrics
+from rag.api.service import Service
+from rag.load import SUPPORTED
+
+ADMIN = {"admin": True}
+PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
+MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multipart body
+
+
+@get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
+async def list_documents(service: Service) -> dict[str, Any]:
+    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash"}, ...]}``."""
+    return {"documents": await anyio.to_thread.run_sync(service.documents)}
+
+
+async def _read_upload(request: Request[Any, Any, Any], filename: str | None) -> tuple[str, bytes]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(400, "missing_file", "send the document in a multipart field named 'file'")
+        return upload.filename or filename or "", await upload.read()
+    return filename or "", await request.body()
+
+
+@post("/", opt=ADMIN, status_code=201, summary="Upload and ingest a document", tags=["documents"])
+async def upload_document(
+    request: Request[Any, Any, Any], service: Service, metrics: Metrics, filename: str | None = None
+) -> Response[dict[str, Any]]:
+    """Ingest one file and swap the index; returns the ingest report."""
+    limit = service.settings.max_upload_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit + MULTIPART_SLACK:
+        raise ApiError(413, "upload_too_large", f"the upload is over the limit of {limit} bytes")
+    name, data = await _read_upload(request, filename)
+    name = Path(name.replace("\\", "/")).name  # never trust a client's directories
+    if not name:
+        raise ApiError(400, "missing_filename", "name the file: multipart filename or ?filename=doc.txt")
+    if Path(name).suffix.lower() not in SUPPORTED:
+        raise ApiError(415, "unsupported_file_type",
+                       f"{name}: unsupported file type; supported: {', '.join(SUPPORTED)}")
+    if len(data) > limit:
+        raise ApiError(413, "upload_too_large", f"the upload is over the limit of {limit} bytes")
+    try:
+        report = await anyio.to_thread.run_sync(service.ingest, name, data)
+    except Exception:
+        metrics.ingests.labels("failed").inc()
+        raise
+    metrics.ingests.labels("ok").inc()
+    return Response({"doc_id": name, "report": report}, status_code=201)
+
+
+@delete("/{doc_id:path}", opt=ADMIN, status_code=200, summary="Remove a document", tags=["documents"])
+async def delete_document(doc_id: str, service: Service) -> dict[str, Any]:
+    """Drop one document from the index; 404 if it is not there."""
+    doc_id = doc_id.lstrip("/")
+    known = {d["doc_id"] for d in await anyio.to_thread.run_sync(service.documents)}
+    if doc_id not in known:
+        raise ApiError(404, "document_not_found", f"no document {doc_id!r} in the index")
+    return {"doc_id": doc_id, "report": await anyio.to_thread.run_sync(service.delete, doc_id)}
+
+
+def document_router(max_upload_bytes: int) -> Router:
+    """The document routes under ``/v1/documents``, with a body limit fit for uploads."""
+    return Router(path=PREFIX, route_handlers=[list_documents, upload_document, delete_document],
+                  request_max_body_size=max_upload_bytes + MULTIPART_SLACK)

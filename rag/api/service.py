@@ -1,0 +1,187 @@
+"""What the app shares between requests: settings, the embedder, the live ``Retriever`` and
+the generators, built once in the lifespan.
+
+The retriever reference is swapped, never mutated: a request takes the current one when it starts
+and keeps it to the end, so an ingest that lands mid-request cannot mix two snapshots in one answer.
+Ingests through the API are serialised by a lock (and by the index's own writer lock across
+processes). Other workers, or a `rag ingest` run beside the server, are noticed by polling the
+index's ``CURRENT`` pointer at most once a second and reopening when it moved.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from rag import snapshot
+from rag.config import Settings
+from rag.embed import Embedder, get_embedder
+from rag.errors import IndexMissingError, RagError
+from rag.generate import REGISTRY, Generator, generator_class, get_generator
+from rag.index import list_documents, update_index
+from rag.load import load_bytes
+from rag.retrieve import Retriever, open_retriever
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 1.0
+# How long a readiness probe of the generator's server is trusted (probes come every few seconds).
+PROBE_TTL_SECONDS = 5.0
+
+
+class Service:
+    """Shared state of one app instance."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._retriever: Retriever | None = None
+        self._load_error: RagError | None = None
+        self._generators: dict[str, Generator] = {}
+        self._gen_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._checked = 0.0
+        self._probe: tuple[float, dict[str, Any]] | None = None
+        self._http: httpx.Client | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the embedder and the index (a missing index is reported by /readyz, not fatal)."""
+        # One HTTP client for every HTTP generator, so connections to the LLM server are pooled.
+        timeout = httpx.Timeout(self.settings.llm_timeout, connect=min(10.0, self.settings.llm_timeout))
+        self._http = httpx.Client(timeout=timeout)
+        if self.embedder is None:
+            self.embedder = get_embedder(self.settings.embedder)
+        self._reopen()
+        self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
+
+    def close(self) -> None:
+        """Release the generators and the shared HTTP client."""
+        for gen in self._generators.values():
+            gen.close()
+        self._generators.clear()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """The shared HTTP client (exists between start() and close())."""
+        if self._http is None:
+            raise RuntimeError("Service.start() has not run")
+        return self._http
+
+    def _reopen(self) -> None:
+        try:
+            self._retriever = open_retriever(self.settings, self.embedder)
+            self._load_error = None
+        except RagError as exc:
+            log.warning("index not loaded: %s", exc.message)
+            self._retriever, self._load_error = None, exc
+        self._checked = time.monotonic()
+
+    # -- reading ---------------------------------------------------------------------------
+    def retriever(self) -> Retriever:
+        """The live retriever, or the error that keeps the index from loading (503)."""
+        self._maybe_refresh()
+        current = self._retriever
+        if current is None:
+            raise self._load_error or IndexMissingError(f"no index at {self.settings.index_dir}")
+        return current
+
+    def _maybe_refresh(self) -> None:
+        if time.monotonic() - self._checked < REFRESH_SECONDS:
+            return
+        self._checked = time.monotonic()
+        try:
+            live = snapshot.current_dir(self.settings.index_dir).name
+        except RagError:
+            live = None
+        current = self._retriever.index_version if self._retriever is not None else None
+        # Only one thread reopens; the others keep answering from the snapshot they have.
+        if live != current and self._write_lock.acquire(blocking=False):
+            try:
+                self._reopen()
+            finally:
+                self._write_lock.release()
+
+    def index_status(self) -> dict[str, Any]:
+        """Whether the index is loaded, its version and size (for /readyz)."""
+        try:
+            r = self.retriever()
+        except RagError as exc:
+            return {"ok": False, "code": exc.code, "message": exc.message}
+        return {"ok": True, "version": r.index_version, "chunks": len(r.chunks)}
+
+    def chunk_count(self) -> float:
+        """Chunks in the live snapshot (0 when none is loaded), for the metrics gauge."""
+        current = self._retriever
+        return float(len(current.chunks)) if current is not None else 0.0
+
+    def generator(self, name: str | None = None) -> Generator:
+        """The generator called ``name`` (default: the configured one), built once and shared."""
+        name = name or self.settings.generator
+        with self._gen_lock:
+            if name not in self._generators:
+                options: dict[str, Any] = {}
+                params = inspect.signature(generator_class(name).__init__).parameters
+                if "embedder" in params:  # extractive scores sentences with the index's embedder
+                    options["embedder"] = self.embedder
+                if "client" in params:
+                    options["client"] = self.http
+                self._generators[name] = get_generator(name, self.settings, **options)
+            return self._generators[name]
+
+    def generator_status(self) -> dict[str, Any]:
+        """Whether the default generator's server answers HTTP at all (any status counts)."""
+        now = time.monotonic()
+        if self._probe is not None and now - self._probe[0] < PROBE_TTL_SECONDS:
+            return self._probe[1]
+        name = self.settings.generator
+        # HTTP backends are configured by a ``<name>_base_url`` setting; local ones have none.
+        url = getattr(self.settings, f"{name}_base_url", None)
+        status: dict[str, Any] = {"ok": True, "name": name}
+        if url:
+            try:
+                self.http.get(url, timeout=2.0)
+                status["url"] = url
+            except httpx.HTTPError as exc:
+                status = {"ok": False, "name": name, "url": url,
+                          "message": f"generator {name!r} at {url} is unreachable: {exc or type(exc).__name__}"}
+        self._probe = (now, status)
+        return status
+
+    @staticmethod
+    def generator_names() -> list[str]:
+        """Every registered generator name."""
+        return sorted(REGISTRY)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The documents in the live snapshot."""
+        try:
+            return list_documents(self.settings.index_dir)
+        except IndexMissingError:
+            return []
+
+    # -- writing ---------------------------------------------------------------------------
+    def ingest(self, name: str, data: bytes) -> dict[str, Any]:
+        """Add or replace one uploaded document, then swap in the new snapshot."""
+        doc = load_bytes(name, data)  # DocumentError (415) for binary, undecodable or unsupported files
+        return self._update(add=[doc])
+
+    def delete(self, doc_id: str) -> dict[str, Any]:
+        """Remove one document, then swap in the new snapshot."""
+        return self._update(remove=[doc_id])
+
+    def _update(self, **change: Any) -> dict[str, Any]:
+        assert self.embedder is not None, "start() loads the embedder"
+        with self._write_lock:
+            report = update_index(self.settings, self.embedder, **change)
+            retriever = open_retriever(self.settings, self.embedder)
+            self._retriever, self._load_error = retriever, None  # the swap: one reference assignment
+            self._checked = time.monotonic()
+        return report.to_dict()

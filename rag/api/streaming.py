@@ -1,0 +1,70 @@
+"""Bridging the synchronous, CPU-bound answer pipeline into async Server-Sent Events.
+
+Each ``next()`` of the sync iterator runs in a worker thread, so the event loop stays free while a
+model thinks, and a slow client simply stops us pulling (back-pressure for free). If the client
+goes away, the iterator is closed in a thread too, which lets an HTTP generator drop its upstream
+connection instead of finishing an answer nobody reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from rag.api.errors import describe, error_body
+from rag.api.metrics import Metrics
+from rag.tokens import count_tokens
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_END = object()
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _next(it: Iterator[T]) -> T | object:
+    return next(it, _END)
+
+
+async def iterate_in_thread(it: Iterator[T]) -> AsyncIterator[T]:
+    """Yield the items of a blocking iterator, each produced in a worker thread."""
+    try:
+        while True:
+            item = await anyio.to_thread.run_sync(_next, it)
+            if item is _END:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+
+
+def sse(event: str | None, data: Any) -> bytes:
+    """One SSE frame: ``event: <name>`` (if given) and one ``data:`` line of JSON (newlines inside strings are escaped)."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {payload}\n\n".encode()
+
+
+async def answer_events(events: Iterator[Any], metrics: Metrics) -> AsyncIterator[tuple[str, Any]]:
+    """(kind, data) of each pipeline event; an exception becomes a final ``error`` event."""
+    try:
+        async for event in iterate_in_thread(events):
+            if event.kind == "done":
+                metrics.observe_answer(event.data, count_tokens(event.data.get("answer", "")))
+            yield event.kind, event.data
+            if event.kind == "error":
+                return
+    except Exception as exc:  # noqa: BLE001 - after the first byte, an event is the only way to report
+        _, code, message = describe(exc)
+        if code == "internal_error":
+            log.error("answer stream failed", exc_info=exc)
+        yield "error", error_body(code, message)
