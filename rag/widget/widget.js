@@ -369,7 +369,10 @@
       delete m.pending;
       el.removeAttribute("aria-busy");
       renderMessage(m, el);
-      scrollDown(false);
+      // A long answer with its sources: show its beginning rather than the last source.
+      var log = ui.log;
+      if (el.offsetHeight > log.clientHeight) log.scrollTop = el.offsetTop - log.offsetTop - 8;
+      else scrollDown(true);
       save();
       setBusy(null);
     });
