@@ -37,7 +37,7 @@ def _print_plain(passages: list[Passage]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    top_k = args.top_k or settings.top_k
+    top_k = args.top_k if args.top_k is not None else settings.top_k
     mode = args.mode or settings.search_mode
     if args.question is not None and not args.question.strip():
         raise InputError("the question is empty")

