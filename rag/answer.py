@@ -1,0 +1,187 @@
+"""The question pipeline: ``retrieve → prompt → generate → cite``.
+
+:func:`answer_question` returns an :class:`~rag.types.Answer`; :func:`stream_answer` yields
+:class:`Event` objects for streaming clients: ``delta`` events as the generator writes, then one
+``citations`` event, then ``done`` with the whole answer. Validation, retrieval and the refusal
+check run when ``stream_answer`` is called, so a bad question or a missing index raises before a
+caller commits to a streaming response; only generator failures arrive as an ``error`` event.
+
+Refusal happens before any LLM call: when the best sentence of the retrieved passages scores
+below ``settings.refusal_threshold`` (see :mod:`rag.relevance`), the answer is a fixed, localized
+message and no generator runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator as PyGenerator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rag.cite import MarkerFilter, build_citations, context_citations
+from rag.config import Settings
+from rag.errors import GeneratorError, InputError
+from rag.generate import Generator
+from rag.lang import detect_language
+from rag.prompt import pack_passages, refusal_message
+from rag.relevance import score_sentences
+from rag.types import Answer, Passage
+
+if TYPE_CHECKING:
+    from rag.retrieve import Retriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: ``delta``, ``citations``, ``done`` or ``error``."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+def validate_question(question: str, settings: Settings) -> str:
+    """The question without surrounding whitespace; InputError if empty or too long."""
+    if not isinstance(question, str):
+        raise InputError("the question must be a string")
+    question = question.strip()
+    if not question:
+        raise InputError("the question is empty")
+    if len(question) > settings.max_question_chars:
+        raise InputError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+    return question
+
+
+@dataclass
+class _Run:
+    """What is known after retrieval, and the text sent so far."""
+
+    question: str
+    language: str
+    context: list[Passage]
+    refused: bool
+    started: float
+    retrieve_ms: float
+    sent: list[str] = field(default_factory=list)
+
+
+def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int | None) -> _Run:
+    started = time.perf_counter()
+    question = validate_question(question, settings)
+    k = settings.top_k if top_k is None else top_k
+    if not 1 <= k <= settings.max_top_k:
+        raise InputError(f"top_k must be between 1 and {settings.max_top_k}, not {k}")
+    passages = retriever.search(question, k, mode=settings.search_mode)
+    context = pack_passages(passages, settings.context_tokens)
+    scored = score_sentences(question, context, retriever.embedder) if context else []
+    refused = not scored or scored[0].score < settings.refusal_threshold
+    if refused:
+        best = scored[0].score if scored else float("nan")
+        log.info("refusing: best sentence scores %.3f < %.3f", best, settings.refusal_threshold)
+    retrieve_ms = (time.perf_counter() - started) * 1000
+    return _Run(question, detect_language(question), context, refused, started, retrieve_ms)
+
+
+def _write(run: _Run, generator: Generator) -> PyGenerator[str, None, None]:
+    """Stream the generator's text through the citation filter, recording what was sent."""
+    markers = MarkerFilter(len(run.context))
+    for piece in generator.stream(run.question, run.context, run.language):
+        text = markers.feed(piece)
+        if text:
+            run.sent.append(text)
+            yield text
+    tail = markers.flush()
+    if tail:
+        run.sent.append(tail)
+        yield tail
+    if not run.sent:
+        raise GeneratorError(f"{generator.name} returned an empty answer")
+
+
+def _fallback(settings: Settings, retriever: Retriever) -> Generator:
+    from rag.generate.extractive import ExtractiveGenerator
+
+    return ExtractiveGenerator(settings, embedder=retriever.embedder)
+
+
+def _pipeline(run: _Run, retriever: Retriever, generator: Generator, settings: Settings) -> PyGenerator[str, None, Answer]:
+    """Yield answer text as it is written; return the finished Answer."""
+    gen_start = time.perf_counter()
+    used = generator
+    if run.refused:
+        text = refusal_message(run.language, settings)
+        run.sent.append(text)
+        yield text
+    else:
+        try:
+            yield from _write(run, generator)
+        except GeneratorError as exc:
+            if not settings.llm_fallback or run.sent or generator.name == "extractive":
+                raise
+            log.warning("%s failed (%s); falling back to extractive", generator.name, exc.message)
+            used = _fallback(settings, retriever)
+            yield from _write(run, used)
+    text = "".join(run.sent)
+    done = time.perf_counter()
+    context = () if run.refused else context_citations(run.context)
+    return Answer(
+        question=run.question,
+        answer=text,
+        refused=run.refused,
+        citations=() if run.refused else build_citations(text, run.context),
+        context=context,
+        generator=used.name,
+        language=run.language,
+        timings={
+            "retrieve": run.retrieve_ms,
+            "generate": (done - gen_start) * 1000,
+            "total": (done - run.started) * 1000,
+        },
+    )
+
+
+def answer_question(
+    question: str, retriever: Retriever, generator: Generator, settings: Settings, top_k: int | None = None
+) -> Answer:
+    """Answer ``question`` from the index with citations (or refuse); raises GeneratorError on failure."""
+    steps = _pipeline(_prepare(question, retriever, settings, top_k), retriever, generator, settings)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            answer: Answer = stop.value
+            return answer
+
+
+def stream_answer(
+    question: str, retriever: Retriever, generator: Generator, settings: Settings, top_k: int | None = None
+) -> Iterator[Event]:
+    """Events for a streamed answer; validation and retrieval errors raise here, at call time."""
+    run = _prepare(question, retriever, settings, top_k)
+    return _events(run, retriever, generator, settings)
+
+
+def _events(run: _Run, retriever: Retriever, generator: Generator, settings: Settings) -> Iterator[Event]:
+    steps = _pipeline(run, retriever, generator, settings)
+    while True:
+        try:
+            text = next(steps)
+        except StopIteration as stop:
+            answer: Answer = stop.value
+            break
+        except GeneratorError as exc:
+            yield Event("error", {"error": {"code": exc.code, "message": exc.message}})
+            return
+        yield Event("delta", {"text": text})
+    yield Event(
+        "citations",
+        {
+            "refused": answer.refused,
+            "citations": [c.to_dict() for c in answer.citations],
+            "context": [c.to_dict() for c in answer.context],
+        },
+    )
+    yield Event("done", answer.to_dict())

@@ -1,0 +1,91 @@
+"""Citation markers: find ``[n]`` in answer text, drop the ones that point at no passage, and
+turn the rest into ``Citation`` objects.
+
+Models cite as ``[1]``, ``[1][2]`` or ``[1, 2]``; all three are understood. Only 1-3 digit numbers
+count as markers, so a bracketed year such as ``[2025]`` is left alone. :class:`MarkerFilter` does
+the same cleaning on a stream, holding back an unfinished ``[..`` so that text already sent to a
+client never contains a marker that is later found to be bad.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from rag.types import Citation, Passage
+
+log = logging.getLogger(__name__)
+
+_MARKER = re.compile(r"(?P<ws>[ \t]*)\[(?P<nums>\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*)\]")
+_OPEN = re.compile(r"\[[\d\s,;]*")
+# Longest marker prefix worth holding back while streaming, e.g. "[12, 13, 14".
+_MAX_OPEN = 16
+
+
+def clean_markers(text: str, n_passages: int) -> str:
+    """``text`` without marker numbers outside 1..n_passages (each one dropped is logged)."""
+
+    def repl(m: re.Match[str]) -> str:
+        nums = [int(x) for x in re.findall(r"\d+", m.group("nums"))]
+        good = [n for n in nums if 1 <= n <= n_passages]
+        if len(good) == len(nums):
+            return m.group(0)
+        bad = [n for n in nums if n not in good]
+        log.warning("dropped citation marker(s) %s: the answer was given %d passage(s)", bad, n_passages)
+        if not good:
+            return ""
+        return m.group("ws") + "[" + ", ".join(str(n) for n in good) + "]"
+
+    return _MARKER.sub(repl, text)
+
+
+def cited_numbers(text: str, n_passages: int) -> list[int]:
+    """Passage numbers cited in ``text`` that point at a passage, ascending, without repeats."""
+    found = {int(x) for m in _MARKER.finditer(text) for x in re.findall(r"\d+", m.group("nums"))}
+    return sorted(n for n in found if 1 <= n <= n_passages)
+
+
+def build_citations(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    """One Citation per valid passage number cited in ``text``."""
+    return tuple(Citation.from_passage(n, passages[n - 1]) for n in cited_numbers(text, len(passages)))
+
+
+def context_citations(passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    """Every passage given to the generator, numbered as in the prompt."""
+    return tuple(Citation.from_passage(n, p) for n, p in enumerate(passages, start=1))
+
+
+class MarkerFilter:
+    """Streaming :func:`clean_markers`: feed pieces, get cleaned text; the outputs join to the answer.
+
+    Leading whitespace is dropped and trailing whitespace held until more text comes, so the
+    concatenated output equals the stripped, cleaned answer.
+    """
+
+    def __init__(self, n_passages: int) -> None:
+        self.n_passages = n_passages
+        self._buf = ""
+        self._started = False
+
+    def feed(self, piece: str) -> str:
+        """Cleaned text that is safe to send now."""
+        self._buf += piece
+        if not self._started:
+            self._buf = self._buf.lstrip()
+        end = len(self._buf)
+        i = self._buf.rfind("[")
+        if i != -1 and len(self._buf) - i <= _MAX_OPEN and _OPEN.fullmatch(self._buf, i):
+            end = i  # maybe the start of a marker: wait for its "]"
+        while end > 0 and self._buf[end - 1].isspace():
+            end -= 1  # a dropped marker takes the space before it with it
+        out = clean_markers(self._buf[:end], self.n_passages)
+        self._buf = self._buf[end:]
+        self._started = self._started or bool(out)
+        return out
+
+    def flush(self) -> str:
+        """Whatever is left at the end of the stream, cleaned, without trailing whitespace."""
+        out = clean_markers(self._buf, self.n_passages).rstrip()
+        self._buf = ""
+        return out if self._started else out.lstrip()

@@ -1,0 +1,156 @@
+"""Shared machinery for generators that stream from an HTTP server.
+
+One retry loop, one place where httpx errors become ``GeneratorError``, and the two line formats
+the backends speak: Server-Sent Events (OpenAI, Anthropic) and newline-delimited JSON (Ollama).
+
+Retries happen only before the first piece of text: once a client has been sent part of an answer,
+starting over would duplicate it. Connection failures, timeouts, 429 and 5xx are retried; other
+4xx (bad key, unknown model) and malformed output are not, since the same request fails again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from rag.config import Settings
+from rag.errors import GeneratorError
+from rag.generate import Generator
+from rag.prompt import Prompt, build_prompt
+from rag.types import Passage
+
+log = logging.getLogger(__name__)
+
+
+class _Retryable(GeneratorError):
+    """A failure worth another attempt if no text has been sent yet."""
+
+
+@dataclass(frozen=True)
+class SSEEvent:
+    """One Server-Sent Event: its ``event:`` name (default "message") and joined ``data:`` lines."""
+
+    event: str
+    data: str
+
+
+def iter_sse(lines: Iterable[str]) -> Iterator[SSEEvent]:
+    """Parse SSE lines (as from ``Response.iter_lines``) into events, per the WHATWG rules."""
+    event, data = "", []
+    for line in lines:
+        if not line:
+            if data:
+                yield SSEEvent(event or "message", "\n".join(data))
+            event, data = "", []
+            continue
+        if line.startswith(":"):
+            continue  # a comment / keep-alive
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            event = value
+        elif field == "data":
+            data.append(value)
+    if data:  # a last event with no blank line after it
+        yield SSEEvent(event or "message", "\n".join(data))
+
+
+def parse_json(text: str, backend: str) -> Any:
+    """``json.loads`` that raises GeneratorError naming the backend on bad input."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise GeneratorError(f"{backend} sent a malformed stream: not JSON: {text[:120]!r}") from None
+
+
+class HttpGenerator(Generator):
+    """Base for HTTP backends: subclasses build the request and parse the response lines."""
+
+    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+        super().__init__(settings)
+        self._own_client = client is None
+        self._client = client
+
+    @property
+    def client(self) -> httpx.Client:
+        """The HTTP client (injected, or built on first use from the timeout setting)."""
+        if self._client is None:
+            timeout = httpx.Timeout(self.settings.llm_timeout, connect=min(10.0, self.settings.llm_timeout))
+            self._client = httpx.Client(timeout=timeout)
+        return self._client
+
+    def close(self) -> None:
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- what a backend provides -------------------------------------------------------------
+    def build_request(self, prompt: Prompt) -> httpx.Request:
+        """The streaming request for ``prompt``."""
+        raise NotImplementedError
+
+    def parse_lines(self, lines: Iterator[str]) -> Iterator[str]:
+        """Text pieces from the response lines; GeneratorError if malformed or cut short."""
+        raise NotImplementedError
+
+    # -- the shared loop ---------------------------------------------------------------------
+    def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
+        prompt = build_prompt(question, list(passages), language, self.settings)
+        attempts = max(0, self.settings.llm_retries) + 1
+        for attempt in range(1, attempts + 1):
+            sent = False
+            try:
+                for piece in self._attempt(prompt):
+                    sent = True
+                    yield piece
+                if not sent:
+                    raise GeneratorError(f"{self.name} returned an empty completion")
+                return
+            except _Retryable as exc:
+                if sent or attempt == attempts:
+                    raise GeneratorError(exc.message) from exc
+                delay = self.settings.llm_retry_backoff * 2 ** (attempt - 1)
+                log.warning("%s failed (%s); retry %d of %d in %.2fs", self.name, exc.message, attempt, attempts - 1, delay)
+                time.sleep(delay)
+
+    def _attempt(self, prompt: Prompt) -> Iterator[str]:
+        request = self.build_request(prompt)
+        where = f"{self.name} at {request.url.copy_with(query=None)}"
+        try:
+            response = self.client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise _Retryable(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"{where} is unreachable: {exc or type(exc).__name__}") from None
+        try:
+            self._check_status(response, where)
+            yield from self.parse_lines(response.iter_lines())
+        except httpx.TimeoutException:
+            raise _Retryable(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"{where} broke off the stream: {exc or type(exc).__name__}") from None
+        finally:
+            response.close()
+
+    def _check_status(self, response: httpx.Response, where: str) -> None:
+        if response.status_code < 400:
+            return
+        try:
+            body = response.read().decode("utf-8", "replace").strip()
+        except httpx.HTTPError:
+            body = ""
+        message = f"{where} answered HTTP {response.status_code}: {body[:300] or response.reason_phrase}"
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retryable(message)
+        raise GeneratorError(message)
+
+
+def chat_messages(prompt: Prompt) -> list[dict[str, str]]:
+    """The prompt as OpenAI/Ollama chat messages."""
+    return [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]

@@ -1,0 +1,65 @@
+"""The default generator: answers by quoting the best sentences of the passages, no model server.
+
+Sentences are scored against the question by :mod:`rag.relevance` (embedder cosine, stemmed
+lexical overlap, answer-type checks). The answer is the best sentence, plus the runner-up when it
+scores nearly as well (a second sentence often holds the other half of a two-part question), each
+followed by the number of the passage it came from. When nothing reaches
+``settings.refusal_threshold`` it says, in the question's language, that the documents do not hold
+the answer. English questions get Russian quotes: the sources are not translated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from rag.config import Settings
+from rag.embed import Embedder, get_embedder
+from rag.generate import Generator
+from rag.prompt import refusal_message
+from rag.relevance import ScoredSentence, score_sentences
+from rag.types import Passage
+
+# How far below the best sentence the runner-up may score and still be quoted.
+SECOND_MARGIN = 0.3
+MAX_SENTENCES = 2
+
+
+class ExtractiveGenerator(Generator):
+    """Quotes the sentences that best answer the question, citing their passages."""
+
+    name = "extractive"
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        super().__init__(settings)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder that scores sentences (the index's, from settings, unless one was given)."""
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.embedder)
+        return self._embedder
+
+    def pick(self, question: str, passages: Sequence[Passage]) -> list[ScoredSentence]:
+        """The sentences to quote, in reading order; empty when none is relevant enough."""
+        scored = score_sentences(question, passages, self.embedder)
+        if not scored or scored[0].score < self.settings.refusal_threshold:
+            return []
+        best = scored[0]
+        picked = [best]
+        for s in scored[1:]:
+            if len(picked) >= MAX_SENTENCES or s.score < best.score - SECOND_MARGIN:
+                break
+            if all(s.text.strip() != p.text.strip() for p in picked):  # chunks overlap by a sentence
+                picked.append(s)
+        return sorted(picked, key=lambda s: (passages[s.passage].chunk.doc_id, passages[s.passage].chunk.start + s.start))
+
+    def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
+        picked = self.pick(question, passages)
+        if not picked:
+            yield refusal_message(language, self.settings)
+            return
+        text = " ".join(f"{' '.join(s.text.split())} [{s.passage + 1}]" for s in picked)
+        # Word-sized pieces, so streaming clients see the same cadence as from an LLM.
+        yield from re.findall(r"\S+\s*", text)
