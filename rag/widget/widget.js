@@ -26,7 +26,7 @@
       openChat: "Открыть чат", closeChat: "Закрыть чат", close: "Закрыть",
       clear: "Новый диалог", question: "Ваш вопрос", placeholder: "Ваш вопрос…",
       send: "Отправить", stop: "Остановить", you: "Вы:", bot: "Ответ:",
-      thinking: "Ищу ответ в документах…", sources: "Источники", source: "Источник",
+      thinking: "Ищу ответ в документах", sources: "Источники", source: "Источник",
       more: "Показать фрагмент целиком", less: "Свернуть фрагмент",
       refused: "В документах нет ответа", retry: "Повторить",
       footer: "Ответы составлены по документам — проверяйте источники.",
@@ -44,7 +44,7 @@
       openChat: "Open chat", closeChat: "Close chat", close: "Close",
       clear: "New conversation", question: "Your question", placeholder: "Your question…",
       send: "Send", stop: "Stop", you: "You:", bot: "Answer:",
-      thinking: "Searching the documents…", sources: "Sources", source: "Source",
+      thinking: "Searching the documents", sources: "Sources", source: "Source",
       more: "Show the whole passage", less: "Collapse the passage",
       refused: "Not found in the documents", retry: "Retry",
       footer: "Answers are drawn from the documents — check the sources.",
@@ -101,15 +101,16 @@
   var ICON_STOP = "M7 7h10v10H7z";
 
   /* ---- styles ---- */
-  var CSS = [
+  var STYLES = [
     ":host{all:initial!important;position:fixed!important;z-index:2147483000!important;display:block!important;",
     "  bottom:0!important;right:0!important;width:0!important;height:0!important;visibility:visible!important;opacity:1!important;",
-    "  --accent:#0b5cad;--on-accent:#fff;--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa}",
+    "  --accent:#0b5cad;--on-accent:#fff;--ring:#0b5cad;--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa}",
     "*,*::before,*::after{box-sizing:border-box}",
     ".root{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--fg);",
     "  text-align:left;letter-spacing:normal;text-transform:none;direction:ltr}",
     "button{font:inherit;color:inherit;cursor:pointer}",
     ":focus-visible{outline:3px solid #f0b400;outline-offset:2px}",
+    "textarea:focus{outline:2px solid var(--ring);outline-offset:0;border-color:var(--ring)}",
     ".launcher{position:fixed;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;border:0;display:flex;",
     "  align-items:center;justify-content:center;background:var(--accent);color:var(--on-accent);",
     "  box-shadow:0 4px 14px rgba(0,0,0,.25)}",
@@ -132,7 +133,7 @@
     ".error{background:#ffebe9;border-color:#f5a3a3;color:#7d0a16}",
     ".tag{display:block;font-size:12px;font-weight:600;margin-bottom:2px;color:#6b4a00}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
-    ".thinking{color:var(--muted);font-style:italic}",
+    ".thinking,.note{color:var(--muted);font-style:italic}",
     ".dots::after{content:'';display:inline-block;width:1.2em;text-align:left;animation:dots 1.2s steps(4) infinite}",
     "@keyframes dots{0%{content:''}25%{content:'.'}50%{content:'..'}75%{content:'...'}}",
     ".ref{font-size:11px;font-weight:600;vertical-align:super;line-height:1;padding:1px 4px;margin:0 1px;",
@@ -185,12 +186,15 @@
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   }
   function themeRule(probe) {
-    if (!cfg.color || !(window.CSS && CSS.supports && CSS.supports("color", cfg.color))) return "";
+    if (!cfg.color || !(window.CSS && window.CSS.supports && window.CSS.supports("color", cfg.color))) return "";
     probe.style.color = cfg.color; // CSSOM property writes are allowed under a strict style-src
     var rgb = getComputedStyle(probe).color;
     probe.style.color = "";
-    var onAccent = (1.05 / (luminance(rgb) + 0.05)) >= 4.5 ? "#fff" : "#111";
-    return ":host{--accent:" + rgb + ";--on-accent:" + onAccent + "}";
+    var onWhite = 1.05 / (luminance(rgb) + 0.05); // contrast ratio against white
+    var onAccent = onWhite >= 4.5 ? "#fff" : "#111";
+    // Focus rings need 3:1 against the white panel (WCAG 2.2 non-text contrast).
+    var ring = onWhite >= 3 ? rgb : "#1f2328";
+    return ":host{--accent:" + rgb + ";--on-accent:" + onAccent + ";--ring:" + ring + "}";
   }
   function adoptStyles(shadow, css) {
     try {
@@ -225,16 +229,23 @@
     if (more && more.getAttribute("aria-expanded") === "false") more.click();
     (more || item).focus();
   }
-  function excerpt(text) {
-    text = String(text || "").replace(/\s+/g, " ").trim();
-    return text.length <= EXCERPT ? text : text.slice(0, EXCERPT).replace(/\s+\S*$/, "") + "…";
+  function flat(text) { return String(text || "").replace(/\s+/g, " ").trim(); }
+  function excerpt(text, answer) {
+    // Start at the sentence the answer quotes, when it quotes one (the extractive backend does).
+    text = flat(text);
+    var probe = flat(answer).replace(/\[\d+\]/g, "").slice(0, 40).trim();
+    var at = probe.length >= 20 ? text.indexOf(probe) : -1;
+    var lead = at > 0 ? "…" : "";
+    if (at > 0) text = text.slice(at);
+    if (text.length <= EXCERPT) return lead + text;
+    return lead + text.slice(0, EXCERPT).replace(/\s+\S*$/, "").replace(/[\s.,;:!?…-]+$/, "") + "…";
   }
-  function citationList(cites) {
+  function citationList(cites, answer) {
     var items = cites.map(function (c, i) {
-      var n = c.n || i + 1, full = String(c.text || ""), short = excerpt(full), textId = uid + "-c" + (Math.random() * 1e9 | 0);
+      var n = c.n || i + 1, full = String(c.text || ""), short = excerpt(full, answer), textId = uid + "-c" + (Math.random() * 1e9 | 0);
       var body = h("span", { class: "cite-text", id: textId, text: short });
       var kids = [h("span", { class: "cite-title", text: c.title || c.doc_id || c.source || T.source + " " + n }), body];
-      if (short !== full.replace(/\s+/g, " ").trim()) {
+      if (short !== flat(full)) {
         kids.push(h("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": textId,
           text: T.more, onclick: function (ev) {
             var open = ev.currentTarget.getAttribute("aria-expanded") !== "true";
@@ -275,7 +286,8 @@
     var cites = m.refused ? [] : (m.citations || []);
     answerNodes(m.text || "", cites.length ? Math.max.apply(null, cites.map(function (c) { return c.n || 0; })) : 0)
       .forEach(function (n) { el.append(n); });
-    if (cites.length && !m.pending) el.appendChild(citationList(cites));
+    if (m.stopped) el.appendChild(h("span", { class: "note", text: " — " + T.stopped }));
+    if (cites.length && !m.pending) el.appendChild(citationList(cites, m.text));
     return el;
   }
   function renderAll() {
@@ -362,16 +374,21 @@
         });
       })();
     }).catch(function (e) {
-      if (signal.aborted) { if (!m.text) fail(T.stopped, true); return; }
+      if (signal.aborted) {
+        if (m.text) { m.stopped = true; finished = true; } else fail(T.stopped, true);
+        return;
+      }
       fail(m.text ? T.interrupted : T.network, true);
     }).then(function () {
       if (!finished && !m.error) fail(m.text ? T.interrupted : T.network, true);
       delete m.pending;
       el.removeAttribute("aria-busy");
       renderMessage(m, el);
-      // A long answer with its sources: show its beginning rather than the last source.
-      var log = ui.log;
-      if (el.offsetHeight > log.clientHeight) log.scrollTop = el.offsetTop - log.offsetTop - 8;
+      // A long answer with its sources: show the question and the answer's beginning rather
+      // than the last source.
+      var log = ui.log, prev = el.previousElementSibling;
+      var top = (prev && prev.classList.contains("user") ? prev : el).offsetTop - log.offsetTop - 8;
+      if (el.offsetTop + el.offsetHeight - log.offsetTop - top > log.clientHeight) log.scrollTop = top;
       else scrollDown(true);
       save();
       setBusy(null);
@@ -392,11 +409,17 @@
     if (!q) { ui.input.focus(); return; }
     if (!cfg.key) { messages.push({ role: "assistant", error: T.noKey }); renderAll(); return; }
     ui.input.value = "";
+    autosize();
     if (!messages.length) ui.log.removeChild(ui.log.firstChild); // the greeting
     var m = { role: "user", text: q };
     messages.push(m);
     ui.log.appendChild(renderMessage(m));
     ask(q);
+  }
+  function autosize() {
+    // CSSOM writes (not style attributes) are allowed under a strict style-src.
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
   }
   function setBusy(ctrl) {
     busy = ctrl;
@@ -436,7 +459,8 @@
       "aria-label": T.openChat, onclick: function () { setOpen(ui.panel.hidden); } }, [icon(ICON_CHAT)]);
     ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-labelledby": titleId, tabindex: "0" });
     ui.input = h("textarea", { id: inputId, rows: 1, maxlength: 2000, placeholder: T.placeholder, autocomplete: "off",
-      onkeydown: function (ev) { if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submit(ev); } });
+      onkeydown: function (ev) { if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submit(ev); },
+      oninput: autosize });
     ui.send = h("button", { type: "submit", class: "send", "aria-label": T.send, title: T.send }, [icon(ICON_SEND)]);
     ui.panel = h("div", { class: "panel", id: panelId, role: "dialog", "aria-modal": "false", "aria-labelledby": titleId,
       hidden: true, onkeydown: function (ev) { if (ev.key === "Escape") { ev.stopPropagation(); setOpen(false); } } }, [
@@ -453,7 +477,7 @@
     ui.root = h("div", { class: "root" + (cfg.left ? " left" : ""), lang: lang }, [ui.panel, ui.launcher]);
     shadow.appendChild(ui.root);
     document.body.appendChild(host);
-    adoptStyles(shadow, CSS + "\n" + themeRule(ui.root));
+    adoptStyles(shadow, STYLES + "\n" + themeRule(ui.root));
     renderAll();
     var wasOpen = null;
     try { wasOpen = sessionStorage.getItem(STORE + ":open"); } catch (e) { /* storage off */ }

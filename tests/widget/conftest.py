@@ -63,8 +63,12 @@ def widget_settings(seed_settings: Settings, origins: Origins) -> Settings:
     return replace(
         seed_settings,
         api_keys=("qk-test",),
-        widget_keys=(f"wk-test@{origins.host}", f"wk-burst@{origins.host}", f"wk-foreign@{origins.foreign}",
-                     f"wk-demo@{origins.api}"),
+        widget_keys=(
+            f"wk-test@{origins.host}",
+            f"wk-burst@{origins.host}",
+            f"wk-foreign@{origins.foreign}",
+            f"wk-demo@{origins.api}",
+        ),
         widget_rate_limit_per_minute=WIDGET_RATE,
     )
 
@@ -112,13 +116,23 @@ h1 { font: 600 28px system-ui, sans-serif; margin: 24px 0 8px; }
 
 def host_page(query: dict[str, str], api: str) -> str:
     """A plain intranet page with the widget tag built from the query (?key=&lang=&css=hostile&...)."""
-    attrs = {"data-api-key": query.get("key", "wk-test"), "data-lang": query.get("lang", "ru"),
-             "data-title": query.get("title", "Вопросы по статье" if query.get("lang", "ru") == "ru" else "Ask the article")}
+    attrs = {
+        "data-api-key": query.get("key", "wk-test"),
+        "data-lang": query.get("lang", "ru"),
+        "data-title": query.get("title", "Вопросы по статье" if query.get("lang", "ru") == "ru" else "Ask the article"),
+    }
     for name in ("position", "greeting", "open", "color"):
         if name in query:
             attrs[f"data-{name}"] = query[name]
-    tag = "" if "nowidget" in query else (
-        f'<script src="{api}/widget.js" ' + " ".join(f'{k}="{html.escape(v)}"' for k, v in attrs.items()) + " defer></script>")
+    tag = (
+        ""
+        if "nowidget" in query
+        else (
+            f'<script src="{api}/widget.js" '
+            + " ".join(f'{k}="{html.escape(v)}"' for k, v in attrs.items())
+            + " defer></script>"
+        )
+    )
     css = PAGE_CSS + (HOSTILE_CSS if query.get("css") == "hostile" else "")
     return f"""<!doctype html><html lang="ru"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Портал сотрудников</title>
@@ -145,10 +159,12 @@ class _HostHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=utf-8")
         # A strict policy: only the service's origin may run scripts or be fetched; no inline
         # styles but our own nonce'd one; Trusted Types on, so innerHTML-style sinks would throw.
-        self.send_header("Content-Security-Policy",
-                         f"default-src 'none'; script-src {self.api}; connect-src {self.api}; "
-                         "style-src 'nonce-host-nonce'; img-src 'none'; base-uri 'none'; "
-                         "require-trusted-types-for 'script'")
+        self.send_header(
+            "Content-Security-Policy",
+            f"default-src 'none'; script-src {self.api}; connect-src {self.api}; "
+            "style-src 'nonce-host-nonce'; img-src 'none'; base-uri 'none'; "
+            "require-trusted-types-for 'script'",
+        )
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -161,8 +177,9 @@ class _HostHandler(BaseHTTPRequestHandler):
 def host_servers(api_server: str, origins: Origins) -> Iterator[Origins]:
     """Serve host pages on the ``host`` and ``foreign`` origins."""
     handler = type("Handler", (_HostHandler,), {"api": api_server})
-    servers = [ThreadingHTTPServer(("127.0.0.1", int(o.rsplit(":", 1)[1])), handler)
-               for o in (origins.host, origins.foreign)]
+    servers = [
+        ThreadingHTTPServer(("127.0.0.1", int(o.rsplit(":", 1)[1])), handler) for o in (origins.host, origins.foreign)
+    ]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
@@ -196,7 +213,10 @@ def new_page(browser: Any) -> Iterator[Any]:
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None,
+        )
         return page
 
     yield make

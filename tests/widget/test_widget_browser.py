@@ -78,21 +78,23 @@ def test_answer_streams_in_with_citations_and_survives_reload(new_page: Any, ori
     assert cites.count() >= 1
     first = cites.first
     assert first.locator(".cite-title").inner_text().strip()
-    assert any("3,39" in cites.nth(i).inner_text() or cites.nth(i).locator(".more").count()
-               for i in range(cites.count()))
+    assert any(
+        "3,39" in cites.nth(i).inner_text() or cites.nth(i).locator(".more").count() for i in range(cites.count())
+    )
     seen = page.evaluate("() => window.__seen")
     # The answer text was on screen while the stream was still open, before the sources arrived.
     assert any(s["busy"] and not s["thinking"] and s["cites"] == 0 and "3,39" in s["text"] for s in seen), seen
     assert seen[-1]["cites"] >= 1 and not seen[-1]["busy"]
 
-    # A marker [n] in the answer reveals the whole passage it points at.
+    page.screenshot(path=str(output_dir() / "widget.png"))
+
+    # "Show the whole passage" expands the excerpt.
     expander = answer.locator(".more").first
     if expander.count():
         short = answer.locator(".cite-text").first.inner_text()
         expander.click()
         expect()(expander).to_have_attribute("aria-expanded", "true")
         assert len(answer.locator(".cite-text").first.inner_text()) > len(short)
-    page.screenshot(path=str(output_dir() / "widget.png"))
 
     # The conversation and the open panel are kept for the page session.
     page.reload()
@@ -188,15 +190,17 @@ def test_keyboard_only(new_page: Any, origins: Origins) -> None:
 
 
 def _widget_styles(page: Any) -> dict[str, Any]:
-    return dict(page.evaluate(
-        """() => { const r = document.querySelector('rag-chat-widget').shadowRoot; const out = {};
+    return dict(
+        page.evaluate(
+            """() => { const r = document.querySelector('rag-chat-widget').shadowRoot; const out = {};
              for (const sel of ['.launcher', '.panel', 'h2', '.log', '.msg.bot', 'textarea', '.send', '.foot']) {
                const el = r.querySelector(sel), cs = getComputedStyle(el), box = el.getBoundingClientRect();
                out[sel] = ['display', 'color', 'background-color', 'font-size', 'font-family', 'line-height',
                  'border-top-style', 'padding-top', 'margin-top', 'letter-spacing', 'text-transform', 'opacity']
                  .map(p => cs.getPropertyValue(p)).concat([box.x, box.y, box.width, box.height]); }
              return out; }"""
-    ))
+        )
+    )
 
 
 def test_host_css_cannot_reach_in_and_widget_css_cannot_leak_out(new_page: Any, origins: Origins) -> None:
