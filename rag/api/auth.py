@@ -112,9 +112,8 @@ class AuthGuard:
         caller = self.authenticate(connection)
         if route_handler.opt.get("admin") and caller.role not in ("admin", "open"):
             raise ApiError(403, "forbidden", "this route needs an admin key")
-        per_minute = (
-            self.settings.widget_rate_limit_per_minute if caller.role == "widget" else self.settings.rate_limit_per_minute
-        )
+        s = self.settings
+        per_minute = s.widget_rate_limit_per_minute if caller.role == "widget" else s.rate_limit_per_minute
         wait = self.limiter.acquire(caller.identity, per_minute)
         if wait > 0:
             raise ApiError(429, "rate_limited", f"rate limit of {per_minute} requests per minute exceeded; "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from rag.api.errors import ApiError
 from rag.api.metrics import Metrics
@@ -11,6 +11,10 @@ from rag.api.service import Service
 from rag.config import Settings
 from rag.errors import InputError
 from rag.generate import REGISTRY
+
+# What handlers declare to receive the shared objects (injected by name).
+ServiceDep = NamedDependency[Service]
+MetricsDep = NamedDependency[Metrics]
 
 
 def provide_service(state: State) -> Service:

@@ -11,8 +11,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from rag.errors import RagError
 
@@ -56,11 +57,15 @@ def describe(exc: BaseException) -> tuple[int, str, str]:
         return exc.status, exc.code, exc.message
     if isinstance(exc, RagError):
         return exc.http_status, exc.code, exc.message
+    if isinstance(exc, UnicodeDecodeError):  # raised by the JSON decoder on a body that is not UTF-8
+        return 400, "invalid_json", "the request body is not valid UTF-8 JSON"
     if isinstance(exc, ValidationException):
+        if any(isinstance(p, dict) and p.get("message") == "'data'" for p in exc.extra or []):
+            return 400, "invalid_json", "the request body is empty: send a JSON object"
         return 422, "invalid_request", _validation_message(exc)
     if isinstance(exc, HTTPException):
         detail = str(exc.detail)
-        if exc.status_code == 400 and "JSON" in detail:
+        if exc.status_code == 400 and _caused_by_decoding(exc):
             return 400, "invalid_json", "the request body is not valid JSON"
         if exc.status_code == 413:
             return 413, "body_too_large", "the request body is too large"
@@ -68,6 +73,17 @@ def describe(exc: BaseException) -> tuple[int, str, str]:
             return exc.status_code, "internal_error", "internal server error"
         return exc.status_code, STATUS_CODES.get(exc.status_code, "http_error"), detail
     return 500, "internal_error", "internal server error"
+
+
+def _caused_by_decoding(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):  # Litestar wraps msgspec's DecodeError once or twice
+        if seen is None:
+            return False
+        if isinstance(seen, (msgspec.DecodeError, SerializationException)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _validation_message(exc: ValidationException) -> str:

@@ -27,7 +27,7 @@ class Metrics:
                                 ["route", "method", "status"], registry=r)
         self.latency = Histogram("rag_http_request_duration_seconds", "HTTP request latency (whole response)",
                                  ["route", "method"], buckets=LATENCY_BUCKETS, registry=r)
-        self.stage = Histogram("rag_stage_duration_seconds", "Pipeline stage time per answer (retrieval, generation, ...)",
+        self.stage = Histogram("rag_stage_duration_seconds", "Pipeline stage time per answer",
                                ["stage"], buckets=LATENCY_BUCKETS, registry=r)
         self.answers = Counter("rag_answers", "Answers by generator and outcome", ["generator", "outcome"], registry=r)
         self.tokens = Counter("rag_generated_tokens", "Answer tokens (cl100k) by generator", ["generator"], registry=r)

@@ -48,7 +48,7 @@ async def iterate_in_thread(it: Iterator[T]) -> AsyncIterator[T]:
 
 
 def sse(event: str | None, data: Any) -> bytes:
-    """One SSE frame: ``event: <name>`` (if given) and one ``data:`` line of JSON (newlines inside strings are escaped)."""
+    """One SSE frame: ``event: <name>`` (if given) and one ``data:`` line of JSON."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n".encode()

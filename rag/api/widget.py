@@ -14,7 +14,7 @@ import hashlib
 import html
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from string import Template
 
@@ -32,7 +32,7 @@ class _Asset:
     version: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> _Asset:
     body = resources.files("rag").joinpath("widget", name).read_bytes()
     return _Asset(body, hashlib.sha256(body).hexdigest()[:12])

@@ -20,12 +20,12 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 from litestar import Response, post
+from litestar.params import JSONBody
 from litestar.response import Stream
 
 from rag.answer import answer_question, stream_answer, validate_question
-from rag.api.deps import check_generator, check_text, check_top_k
+from rag.api.deps import MetricsDep, ServiceDep, check_generator, check_text, check_top_k
 from rag.api.metrics import Metrics
-from rag.api.service import Service
 from rag.api.streaming import SSE_HEADERS, answer_events, sse
 from rag.tokens import count_tokens
 
@@ -40,7 +40,7 @@ class AskRequest(msgspec.Struct):
 
 
 @post("/v1/ask", status_code=200, summary="Answer a question with citations", tags=["answers"])
-async def ask(data: AskRequest, service: Service, metrics: Metrics) -> Response[Any]:
+async def ask(data: JSONBody[AskRequest], service: ServiceDep, metrics: MetricsDep) -> Response[Any]:
     """The same object as `rag ask --json`; with ``"stream": true``, text/event-stream."""
     s = service.settings
     question = validate_question(check_text(data.question, s), s)
@@ -50,7 +50,8 @@ async def ask(data: AskRequest, service: Service, metrics: Metrics) -> Response[
     generator = await anyio.to_thread.run_sync(service.generator, name)
     headers = {"X-Index-Version": retriever.index_version}
     if data.stream:
-        events = stream_answer(question, retriever, generator, s, top_k=top_k)
+        # Retrieval and the refusal check run here, so their errors are still plain JSON responses.
+        events = await anyio.to_thread.run_sync(partial(stream_answer, question, retriever, generator, s, top_k=top_k))
         return Stream(ask_events(events, metrics), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
     answer = await anyio.to_thread.run_sync(partial(answer_question, question, retriever, generator, s, top_k=top_k))
     body = answer.to_dict()

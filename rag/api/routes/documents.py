@@ -14,10 +14,10 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
 
+from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
-from rag.api.metrics import Metrics
-from rag.api.service import Service
 from rag.load import SUPPORTED
 
 ADMIN = {"admin": True}
@@ -26,7 +26,7 @@ MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multi
 
 
 @get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
-async def list_documents(service: Service) -> dict[str, Any]:
+async def list_documents(service: ServiceDep) -> dict[str, Any]:
     """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash"}, ...]}``."""
     return {"documents": await anyio.to_thread.run_sync(service.documents)}
 
@@ -44,7 +44,7 @@ async def _read_upload(request: Request[Any, Any, Any], filename: str | None) ->
 
 @post("/", opt=ADMIN, status_code=201, summary="Upload and ingest a document", tags=["documents"])
 async def upload_document(
-    request: Request[Any, Any, Any], service: Service, metrics: Metrics, filename: str | None = None
+    request: Request[Any, Any, Any], service: ServiceDep, metrics: MetricsDep, filename: FromQuery[str | None] = None
 ) -> Response[dict[str, Any]]:
     """Ingest one file and swap the index; returns the ingest report."""
     limit = service.settings.max_upload_bytes
@@ -70,7 +70,7 @@ async def upload_document(
 
 
 @delete("/{doc_id:path}", opt=ADMIN, status_code=200, summary="Remove a document", tags=["documents"])
-async def delete_document(doc_id: str, service: Service) -> dict[str, Any]:
+async def delete_document(doc_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
     """Drop one document from the index; 404 if it is not there."""
     doc_id = doc_id.lstrip("/")
     known = {d["doc_id"] for d in await anyio.to_thread.run_sync(service.documents)}

@@ -8,9 +8,8 @@ import anyio.to_thread
 from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import error_body
-from rag.api.metrics import Metrics
-from rag.api.service import Service
 
 
 @get("/healthz", summary="Liveness", tags=["health"], include_in_schema=True)
@@ -20,7 +19,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", summary="Readiness", tags=["health"])
-async def readyz(service: Service) -> Response[dict[str, Any]]:
+async def readyz(service: ServiceDep) -> Response[dict[str, Any]]:
     """200 when the index is loaded and the default generator's server answers; 503 otherwise."""
     index = await anyio.to_thread.run_sync(service.index_status)
     generator = await anyio.to_thread.run_sync(service.generator_status)
@@ -33,6 +32,6 @@ async def readyz(service: Service) -> Response[dict[str, Any]]:
 
 
 @get("/metrics", summary="Prometheus metrics", tags=["health"], media_type=CONTENT_TYPE_LATEST)
-async def metrics_endpoint(metrics: Metrics) -> Response[bytes]:
+async def metrics_endpoint(metrics: MetricsDep) -> Response[bytes]:
     """The Prometheus text exposition of this process's metrics."""
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -12,18 +12,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 from typing import Any
 
 import anyio.to_thread
 import msgspec
 from litestar import Response, get, post
+from litestar.params import JSONBody
 from litestar.response import Stream
 
 from rag.answer import answer_question, stream_answer, validate_question
-from rag.api.deps import check_text
+from rag.api.deps import MetricsDep, ServiceDep, check_text, check_top_k
 from rag.api.metrics import Metrics
-from rag.api.service import Service
 from rag.api.streaming import SSE_HEADERS, answer_events, sse
 from rag.errors import InputError
 from rag.generate import REGISTRY
@@ -64,7 +63,7 @@ def last_user_text(messages: list[ChatMessage]) -> str:
 
 
 @get("/v1/models", summary="Generators, listed as models", tags=["openai"])
-async def list_models(service: Service) -> dict[str, Any]:
+async def list_models(service: ServiceDep) -> dict[str, Any]:
     """Every generator name as an OpenAI model object; the default one first."""
     default = service.settings.generator
     names = [default] + [n for n in sorted(REGISTRY) if n != default]
@@ -72,22 +71,22 @@ async def list_models(service: Service) -> dict[str, Any]:
 
 
 @post("/v1/chat/completions", status_code=200, summary="OpenAI-compatible chat completion", tags=["openai"])
-async def chat_completions(data: ChatRequest, service: Service, metrics: Metrics) -> Response[Any]:
+async def chat_completions(data: JSONBody[ChatRequest], service: ServiceDep, metrics: MetricsDep) -> Response[Any]:
     """A ``chat.completion``, or ``chat.completion.chunk`` events ending in ``data: [DONE]``."""
     s = service.settings
     question = validate_question(check_text(last_user_text(data.messages), s), s)
-    if data.top_k is not None and not 1 <= data.top_k <= s.max_top_k:
-        raise InputError(f"top_k must be between 1 and {s.max_top_k}")
+    check_top_k(data.top_k, s)
     name = data.model if data.model in REGISTRY else s.generator
     retriever = await anyio.to_thread.run_sync(service.retriever)
     generator = await anyio.to_thread.run_sync(service.generator, name)
+    args = (question, retriever, generator, s, data.top_k)
     meta = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": name}
     headers = {"X-Index-Version": retriever.index_version}
     if data.stream:
-        events = stream_answer(question, retriever, generator, s, top_k=data.top_k)
+        events = await anyio.to_thread.run_sync(stream_answer, *args)
         return Stream(chunks(events, metrics, meta, question), media_type="text/event-stream",
                       headers={**SSE_HEADERS, **headers})
-    answer = await anyio.to_thread.run_sync(partial(answer_question, question, retriever, generator, s, top_k=data.top_k))
+    answer = await anyio.to_thread.run_sync(answer_question, *args)
     body = answer.to_dict()
     completion = count_tokens(body["answer"])
     metrics.observe_answer(body, completion)

@@ -7,10 +7,10 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 from litestar import Response, post
+from litestar.params import JSONBody
 
-from rag.api.deps import check_text, check_top_k
+from rag.api.deps import ServiceDep, check_text, check_top_k
 from rag.api.errors import ApiError
-from rag.api.service import Service
 from rag.retrieve import MODES
 
 
@@ -23,7 +23,7 @@ class SearchRequest(msgspec.Struct):
 
 
 @post("/v1/search", status_code=200, summary="Retrieve passages", tags=["search"])
-async def search(data: SearchRequest, service: Service) -> Response[dict[str, Any]]:
+async def search(data: JSONBody[SearchRequest], service: ServiceDep) -> Response[dict[str, Any]]:
     """``{"passages": [...]}``, best first."""
     s = service.settings
     query = check_text(data.query, s, what="query")
