@@ -32,7 +32,7 @@
       footer: "Ответы составлены по документам — проверяйте источники.",
       e401: "Сервис не принял ключ виджета (401). Сообщите администратору сайта.",
       e403: "Этому сайту не разрешено обращаться к сервису (403). Сообщите администратору сайта.",
-      e429: "Слишком много вопросов подряд. Подождите немного и повторите.",
+      e429: "Слишком много вопросов подряд. Подождите немного и повторите.", wait: "Можно повторить через {s} с.",
       e4xx: "Запрос не принят: ", e5xx: "Сервис временно недоступен. Повторите попытку чуть позже.",
       network: "Нет связи с сервисом. Проверьте подключение к сети и повторите.",
       interrupted: "Ответ прервался. Повторите попытку.", failed: "Не удалось подготовить ответ: ",
@@ -50,7 +50,7 @@
       footer: "Answers are drawn from the documents — check the sources.",
       e401: "The service did not accept this widget's key (401). Please tell the site administrator.",
       e403: "This site is not allowed to use the service (403). Please tell the site administrator.",
-      e429: "Too many questions in a short time. Wait a moment and retry.",
+      e429: "Too many questions in a short time. Wait a moment and retry.", wait: "You can retry in {s} s.",
       e4xx: "The request was rejected: ", e5xx: "The service is temporarily unavailable. Please retry shortly.",
       network: "Cannot reach the service. Check your network connection and retry.",
       interrupted: "The answer was interrupted. Please retry.", failed: "The answer could not be prepared: ",
@@ -303,11 +303,11 @@
   }
 
   /* ---- talking to the service ---- */
-  function errorText(status, body) {
+  function errorText(status, body, retryAfter) {
     var msg = body && body.error && body.error.message;
     if (status === 401) return T.e401;
     if (status === 403) return T.e403;
-    if (status === 429) return T.e429;
+    if (status === 429) return T.e429 + (/^\d+$/.test(retryAfter || "") ? " " + T.wait.replace("{s}", retryAfter) : "");
     if (status >= 400 && status < 500) return T.e4xx + (msg || status);
     return T.e5xx + " (" + status + ")";
   }
@@ -362,7 +362,7 @@
     }).then(function (res) {
       if (!res.ok) {
         return res.json().catch(function () { return null; }).then(function (body) {
-          fail(errorText(res.status, body), res.status !== 401 && res.status !== 403);
+          fail(errorText(res.status, body, res.headers.get("Retry-After")), res.status !== 401 && res.status !== 403);
         });
       }
       var reader = res.body.getReader(), decoder = new TextDecoder(), buffer = "";

@@ -189,14 +189,19 @@ def host_servers(api_server: str, origins: Origins) -> Iterator[Origins]:
         s.server_close()
 
 
+@pytest.fixture(scope="session")  # session: ordered before the session-scoped seed index
+def chromium() -> str:
+    """The browser's path, checked before any server is started."""
+    return chromium_path()
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(chromium: str) -> Iterator[Any]:
     """Headless Debian Chromium driven by Playwright."""
-    path = chromium_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

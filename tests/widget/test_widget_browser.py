@@ -6,6 +6,7 @@ Types, so any inline style or HTML-string sink in the widget would show up as a 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +14,8 @@ import pytest
 
 from tests.widget.conftest import WIDGET_RATE, Origins, output_dir
 
-pytestmark = pytest.mark.usefixtures("host_servers")
+# "chromium" first: without a browser, skip before building the index and starting servers.
+pytestmark = pytest.mark.usefixtures("chromium", "host_servers")
 
 FACT_QUESTION = "Каким был товарооборот между Казахстаном и Узбекистаном за январь–сентябрь 2025 года?"
 WIDGET = "rag-chat-widget"
@@ -90,11 +92,10 @@ def test_answer_streams_in_with_citations_and_survives_reload(new_page: Any, ori
 
     # "Show the whole passage" expands the excerpt.
     expander = answer.locator(".more").first
-    if expander.count():
-        short = answer.locator(".cite-text").first.inner_text()
-        expander.click()
-        expect()(expander).to_have_attribute("aria-expanded", "true")
-        assert len(answer.locator(".cite-text").first.inner_text()) > len(short)
+    short = answer.locator(".cite-text").first.inner_text()
+    expander.click()
+    expect()(expander).to_have_attribute("aria-expanded", "true")
+    assert len(answer.locator(".cite-text").first.inner_text()) > len(short)
 
     # The conversation and the open panel are kept for the page session.
     page.reload()
@@ -152,6 +153,7 @@ def test_rate_limit_then_network_down_then_retry(new_page: Any, origins: Origins
     assert 429 not in statuses, statuses
     answer = ask(page, FACT_QUESTION)
     expect()(answer).to_contain_text("Слишком много вопросов")
+    expect()(answer).to_contain_text(re.compile(r"через \d+ с"))  # Retry-After, exposed by CORS
     expect()(answer.locator(".retry")).to_be_visible()
 
     # Network down: the request never reaches the service.
@@ -262,6 +264,35 @@ def test_demo_page_embeds_the_widget_under_its_own_csp(new_page: Any, api_server
     page = new_page()
     page.goto(f"{api_server}/widget/demo?key=wk-demo")
     expect()(page.locator("#snippet")).to_contain_text(f"{api_server}/widget.js?v=")
-    expect()(page.get_by_role("dialog")).to_be_visible()  # the demo opens the panel
+    page.locator(".launcher").click()
+    expect()(page.get_by_role("dialog")).to_be_visible()
     answer = ask(page, FACT_QUESTION)  # same-origin: the service's own page
     expect()(answer).to_contain_text("3,39")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            'event: delta\ndata: {"text": "Частичный"}\n\nevent: error\n'
+            'data: {"error": {"code": "generator_error", "message": "the model server went away"}}\n\n',
+            "the model server went away",
+        ),
+        ('event: delta\ndata: {"text": "Частичный ответ"}\n\n', "Ответ прервался"),  # stream cut short
+    ],
+)
+def test_failure_inside_the_stream(new_page: Any, origins: Origins, api_server: str, body: str, message: str) -> None:
+    page = new_page()
+    open_widget(page, origins.host)
+    page.route(
+        f"{api_server}/v1/ask",
+        lambda route: route.fulfill(
+            status=200, body=body, headers={"Content-Type": "text/event-stream", "Access-Control-Allow-Origin": "*"}
+        ),
+    )
+    answer = ask(page, FACT_QUESTION)
+    expect()(answer).to_contain_text(message)
+    page.unroute(f"{api_server}/v1/ask")
+    answer.locator(".retry").click()  # now the real service answers
+    expect()(page.locator(".msg.bot").last).to_contain_text("3,39", timeout=60_000)
+    assert page.locator(".msg.bot.error").count() == 0
