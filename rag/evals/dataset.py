@@ -31,6 +31,7 @@ class EvalQuestion:
     lang: str = "ru"
     kind: str = "factoid"
     section: str = ""
+    doc_id: str = ""  # gold document, when known (SQuAD); otherwise the gold is the source quote
 
 
 def _from_dict(obj: dict[str, object], where: str) -> EvalQuestion:
