@@ -76,6 +76,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=cors_config(settings, keyring),
         request_max_body_size=settings.max_body_bytes,
+        # Logging is the process's business (`rag serve` configures it); Litestar's default config
+        # would raise the root logger to INFO and flood the log with library chatter.
+        logging_config=None,
         openapi_config=OpenAPIConfig(title="rag", version="1", description="Question answering with citations."),
     )
 

@@ -51,7 +51,7 @@ class Metrics:
                 await app(scope, receive, send)
                 return
             route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
+            method = str(scope.get("method", "GET"))
             status = 500
             t0 = time.perf_counter()
 
