@@ -5,6 +5,10 @@ English too); paragraph breaks are hard sentence boundaries. Whole sentences are
 chunk until the cl100k token budget is reached, and consecutive chunks share ``overlap`` sentences.
 A single sentence longer than the budget is split at word boundaries.
 
+Each chunk's title is the document title plus the section heading it falls under (a short
+one-line paragraph without final punctuation, or a Markdown ``#`` line), so a citation says
+where in a long document the passage sits.
+
 Defaults (200 tokens, 1 sentence overlap) were chosen on XQuAD-ru retrieval with e5-small
 (evals/bench_retrieval.py): see docs/retrieval.md for the measured table. e5-small truncates at
 512 word pieces, so chunks much larger than ~300 cl100k tokens of Russian lose their tails.
@@ -20,6 +24,30 @@ from rag.tokens import count_tokens
 from rag.types import Chunk, Document
 
 _PARA = re.compile(r"\n\s*\n")
+_HEADING_MAX = 120
+# Photo credits and captions in news copy look like headings but are not.
+_CAPTION = re.compile(r"^(фото|photo|источник|source|иллюстрация|credit)\b", re.IGNORECASE)
+
+
+def _headings(text: str) -> list[tuple[int, str]]:
+    """(offset, heading) for every paragraph that looks like a section heading."""
+    out = []
+    for m in re.finditer(r"(?:^|\n\s*\n)([^\n]+)(?=\n\s*\n|\Z)", text):
+        line = m.group(1).strip()
+        md = line.startswith("#")
+        line = line.lstrip("#").strip()
+        if line and not _CAPTION.match(line) and (md or (len(line) <= _HEADING_MAX and line[-1] not in ".!?:;,…" and line[0].isupper())):
+            out.append((m.start(1), line))
+    return out
+
+
+def _section_title(doc: Document, headings: list[tuple[int, str]], start: int) -> str:
+    current = ""
+    for offset, heading in headings:
+        if offset > start:
+            break
+        current = heading
+    return doc.title if not current or current == doc.title else f"{doc.title} — {current}"
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -70,10 +98,10 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap: int = 1) -> li
             break
         # step forward, keeping `overlap` sentences, but always make progress
         i = max(j + 1 - overlap, i + 1)
+    headings = _headings(doc.text)
     chunks = []
     for n, (a, b) in enumerate(groups):
         start, end = spans[a][0], spans[b][1]
-        chunks.append(
-            Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, doc.title, doc.text[start:end], start, end, n)
-        )
+        title = _section_title(doc, headings, start)
+        chunks.append(Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, title, doc.text[start:end], start, end, n))
     return chunks

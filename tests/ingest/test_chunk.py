@@ -60,3 +60,13 @@ def test_overlong_sentence_is_split_at_words_within_budget() -> None:
     chunks = chunk_document(_doc(text), max_tokens=50, overlap=0)
     assert len(chunks) > 5
     assert all(count_tokens(c.text) <= 50 and text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_chunk_titles_name_the_section() -> None:
+    text = ("Обзор\n\nПервый абзац про политику.\n\nФото: пресс-служба\n\nЭкономика и инвестиции\n\n"
+            "Товарооборот вырос. Инвестиции тоже.\n\n# Вода\n\nВодные ресурсы обсуждались.")
+    doc = Document("d", "d.txt", "Обзор", text, content_hash(text))
+    titles = {c.text.split(".")[0]: c.title for c in chunk_document(doc, max_tokens=16, overlap=0)}
+    assert titles["Первый абзац про политику"] == "Обзор"
+    assert titles["Товарооборот вырос"] == "Обзор — Экономика и инвестиции"
+    assert titles["Водные ресурсы обсуждались"] == "Обзор — Вода"
