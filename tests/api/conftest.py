@@ -111,8 +111,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def run_server(settings: Settings, env: dict[str, str] | None = None, log_dir: Path | None = None) -> Iterator[Server]:
-    """Start `python -m rag serve` with ``settings`` (passed as RAG_* variables) and wait for /healthz."""
+def run_server(settings: Settings, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `python -m rag serve [args]` with ``settings`` (as RAG_* variables); wait for /healthz."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     variables = {
@@ -122,11 +122,11 @@ def run_server(settings: Settings, env: dict[str, str] | None = None, log_dir: P
         "RAG_RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
         "RAG_REFUSAL_THRESHOLD": str(settings.refusal_threshold),
     }
-    log = (log_dir or Path(settings.index_dir).parent) / f"server-{port}.log"
+    log = Path(settings.index_dir).parent / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
+             "--log-level", "warning", *args],
             env={**clean, **variables, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
         )
     url = f"http://127.0.0.1:{port}"

@@ -146,3 +146,20 @@ async def test_50_parallel_questions_during_an_ingest(server: Server) -> None:
     print(f"\n50 asks during ingest: versions {Counter(r.headers['x-index-version'] for r, _ in results)}, "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {latencies[47] * 1000:.0f} ms, "
           f"ingest {up.json()['report']['seconds']:.2f} s")
+
+
+def test_workers_pick_up_an_ingest_made_by_another_worker(make_settings: Any) -> None:
+    settings = make_settings(api_keys=(Q_KEY,), admin_keys=(A_KEY,), rate_limit_per_minute=0)
+    with run_server(settings, "--workers", "2") as srv:
+        def versions() -> set[str]:
+            # A new connection per request, so both workers answer some of them.
+            return {httpx.post(srv.url + "/v1/search", json={"query": "Ташкент"},
+                               headers={"Authorization": f"Bearer {Q_KEY}"}).headers["x-index-version"]
+                    for _ in range(12)}
+
+        assert len(versions()) == 1
+        up = httpx.post(f"{srv.url}/v1/documents?filename=extra.txt", content="Новости Ташкента.".encode(),
+                        headers={"Authorization": f"Bearer {A_KEY}"})
+        assert up.status_code == 201
+        time.sleep(1.2)  # workers look for a new snapshot at most once a second
+        assert versions() == {up.json()["report"]["version"]}
