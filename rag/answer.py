@@ -107,7 +107,9 @@ def _fallback(settings: Settings, retriever: Retriever) -> Generator:
     return ExtractiveGenerator(settings, embedder=retriever.embedder)
 
 
-def _pipeline(run: _Run, retriever: Retriever, generator: Generator, settings: Settings) -> PyGenerator[str, None, Answer]:
+def _pipeline(
+    run: _Run, retriever: Retriever, generator: Generator, settings: Settings
+) -> PyGenerator[str, None, Answer]:
     """Yield answer text as it is written; return the finished Answer."""
     gen_start = time.perf_counter()
     used = generator

@@ -71,8 +71,6 @@ class MarkerFilter:
     def feed(self, piece: str) -> str:
         """Cleaned text that is safe to send now."""
         self._buf += piece
-        if not self._started:
-            self._buf = self._buf.lstrip()
         end = len(self._buf)
         i = self._buf.rfind("[")
         if i != -1 and len(self._buf) - i <= _MAX_OPEN and _OPEN.fullmatch(self._buf, i):
@@ -81,11 +79,16 @@ class MarkerFilter:
             end -= 1  # a dropped marker takes the space before it with it
         out = clean_markers(self._buf[:end], self.n_passages)
         self._buf = self._buf[end:]
-        self._started = self._started or bool(out)
-        return out
+        return self._emit(out)
 
     def flush(self) -> str:
         """Whatever is left at the end of the stream, cleaned, without trailing whitespace."""
         out = clean_markers(self._buf, self.n_passages).rstrip()
         self._buf = ""
-        return out if self._started else out.lstrip()
+        return self._emit(out)
+
+    def _emit(self, out: str) -> str:
+        if not self._started:
+            out = out.lstrip()
+            self._started = bool(out)
+        return out

@@ -36,16 +36,19 @@ class Prompt:
 
 
 @lru_cache(maxsize=32)
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"prompt template {path} cannot be read: {exc.strerror or exc}") from None
+def _read(path: Path, mtime_ns: int) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def load_template(name: str, settings: Settings) -> str:
     """The text of template ``name`` (e.g. ``"system.txt"``) from ``settings.prompts_dir``."""
-    return _read(Path(settings.prompts_dir) / name)
+    path = Path(settings.prompts_dir) / name
+    try:
+        # Keyed by modification time, so an edited template is picked up without a restart.
+        return _read(path, path.stat().st_mtime_ns)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"prompt template {path} cannot be read: {reason}") from None
 
 
 def refusal_message(language: str, settings: Settings) -> str:
@@ -99,7 +102,9 @@ def format_context(passages: list[Passage] | tuple[Passage, ...]) -> str:
     return "\n\n".join(blocks)
 
 
-def build_prompt(question: str, passages: list[Passage] | tuple[Passage, ...], language: str, settings: Settings) -> Prompt:
+def build_prompt(
+    question: str, passages: list[Passage] | tuple[Passage, ...], language: str, settings: Settings
+) -> Prompt:
     """Render the system and answer templates for ``question`` over the packed ``passages``."""
     packed = pack_passages(passages, settings.context_tokens)
     values = {

@@ -87,16 +87,17 @@ class _VectorCache:
         if missing:
             fresh = embedder.embed_passages(missing)
             with self._lock:
-                for text, vec in zip(missing, fresh):
+                for text, vec in zip(missing, fresh, strict=True):
                     self._data[(embedder.name, text)] = vec
                     self._data.move_to_end((embedder.name, text))
                 while len(self._data) > self.size:
                     self._data.popitem(last=False)
         with self._lock:
-            got = {k: self._data.get(k) for k in keys}
-        if any(v is None for v in got.values()):  # evicted meanwhile under heavy load
+            got = [self._data.get(k) for k in keys]
+        vectors = [v for v in got if v is not None]
+        if len(vectors) < len(keys):  # evicted meanwhile under heavy load
             return embedder.embed_passages(list(texts))
-        return np.stack([got[k] for k in keys]) if keys else np.empty((0, embedder.dim), np.float32)
+        return np.stack(vectors) if vectors else np.empty((0, embedder.dim), np.float32)
 
 
 _cache = _VectorCache(_CACHE_SIZE)
@@ -115,9 +116,7 @@ def split_passage(passage: Passage) -> list[tuple[int, int]]:
 
 
 def _type_ok(question: str, sentence: str, passage_text: str, question_numbers: set[str]) -> bool:
-    if _QUANTITY_Q.search(question) and not any(
-        _NUMBER.search(t) and not _YEAR.match(t) for t in sentence.split()
-    ):
+    if _QUANTITY_Q.search(question) and not any(_NUMBER.search(t) and not _YEAR.match(t) for t in sentence.split()):
         return False
     if _TIME_Q.search(question) and not _TIME_A.search(sentence):
         return False
@@ -140,7 +139,7 @@ def score_sentences(question: str, passages: Sequence[Passage], embedder: Embedd
     idf = {t: math.log((len(texts) + 1) / (df[t] + 0.5)) for t in q_tokens}
     q_cyrillic = bool(_CYRILLIC.search(question))
     out = []
-    for (i, s, e), text, d, st in zip(spans, texts, dense, s_tokens):
+    for (i, s, e), text, d, st in zip(spans, texts, dense, s_tokens, strict=True):
         # Cross-script pairs can share only numbers and Latin names: weigh just those.
         same_script = q_cyrillic == bool(_CYRILLIC.search(text))
         usable = q_tokens if same_script else {t for t in q_tokens if not _CYRILLIC.search(t)}

@@ -9,7 +9,7 @@ import sys
 from rag.answer import answer_question, stream_answer
 from rag.cli import add_index_option
 from rag.config import Settings, replace
-from rag.errors import GeneratorError, InputError, RagError
+from rag.errors import GeneratorError, InputError
 from rag.generate import REGISTRY, Generator, get_generator
 from rag.types import Answer, Citation
 
@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("question", nargs="?", metavar="QUESTION")
     p.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default: RAG_TOP_K or 5)")
     p.add_argument(
-        "--generator", metavar="NAME", help=f"answer generator: {', '.join(sorted(REGISTRY))} (RAG_GENERATOR, default: extractive)"
+        "--generator",
+        metavar="NAME",
+        help=f"answer generator: {', '.join(sorted(REGISTRY))} (RAG_GENERATOR, default: extractive)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_index_option(p)
@@ -65,8 +67,14 @@ def _answer_from(data: dict) -> Answer:  # type: ignore[type-arg]
         return tuple(Citation(**row) for row in rows)
 
     return Answer(
-        data["question"], data["answer"], data["refused"], cites(data["citations"]), cites(data["context"]),
-        data["generator"], data["language"], data["timings"],
+        data["question"],
+        data["answer"],
+        data["refused"],
+        cites(data["citations"]),
+        cites(data["context"]),
+        data["generator"],
+        data["language"],
+        data["timings"],
     )
 
 

@@ -44,9 +44,9 @@ class Generator:
         self.close()
 
 
-# name -> "module:ClassName", imported on first use so that `extractive` never imports httpx
-# machinery it does not need, and a broken optional backend cannot break the others.
-REGISTRY: dict[str, str] = {
+# name -> "module:ClassName" (imported on first use, so that `extractive` never imports httpx
+# machinery it does not need and a broken optional backend cannot break the others) or a class.
+REGISTRY: dict[str, str | type[Generator]] = {
     "extractive": "rag.generate.extractive:ExtractiveGenerator",
     "openai": "rag.generate.openai:OpenAIGenerator",
     "ollama": "rag.generate.ollama:OllamaGenerator",
@@ -57,8 +57,6 @@ REGISTRY: dict[str, str] = {
 
 def register(name: str, target: str | type[Generator]) -> None:
     """Add a backend: ``target`` is a Generator subclass or a ``"module:Class"`` path."""
-    if isinstance(target, type):
-        target = f"{target.__module__}:{target.__qualname__}"
     REGISTRY[name] = target
 
 
@@ -67,7 +65,10 @@ def generator_class(name: str) -> type[Generator]:
     if name not in REGISTRY:
         known = ", ".join(sorted(REGISTRY))
         raise ConfigError(f"unknown generator {name!r}; known generators: {known} (set RAG_GENERATOR or --generator)")
-    module_name, _, class_name = REGISTRY[name].partition(":")
+    target = REGISTRY[name]
+    if isinstance(target, type):
+        return target
+    module_name, _, class_name = target.partition(":")
     cls: type[Generator] = getattr(importlib.import_module(module_name), class_name)
     return cls
 

@@ -28,7 +28,7 @@ from rag.types import Passage
 log = logging.getLogger(__name__)
 
 
-class _Retryable(GeneratorError):
+class _RetryableError(GeneratorError):
     """A failure worth another attempt if no text has been sent yet."""
 
 
@@ -42,12 +42,12 @@ class SSEEvent:
 
 def iter_sse(lines: Iterable[str]) -> Iterator[SSEEvent]:
     """Parse SSE lines (as from ``Response.iter_lines``) into events, per the WHATWG rules."""
-    event, data = "", []
+    event, data = "", list[str]()
     for line in lines:
         if not line:
             if data:
                 yield SSEEvent(event or "message", "\n".join(data))
-            event, data = "", []
+            event, data = "", list[str]()
             continue
         if line.startswith(":"):
             continue  # a comment / keep-alive
@@ -112,11 +112,13 @@ class HttpGenerator(Generator):
                 if not sent:
                     raise GeneratorError(f"{self.name} returned an empty completion")
                 return
-            except _Retryable as exc:
+            except _RetryableError as exc:
                 if sent or attempt == attempts:
                     raise GeneratorError(exc.message) from exc
                 delay = self.settings.llm_retry_backoff * 2 ** (attempt - 1)
-                log.warning("%s failed (%s); retry %d of %d in %.2fs", self.name, exc.message, attempt, attempts - 1, delay)
+                log.warning(
+                    "%s failed (%s); retry %d of %d in %.2fs", self.name, exc.message, attempt, attempts - 1, delay
+                )
                 time.sleep(delay)
 
     def _attempt(self, prompt: Prompt) -> Iterator[str]:
@@ -125,16 +127,16 @@ class HttpGenerator(Generator):
         try:
             response = self.client.send(request, stream=True)
         except httpx.TimeoutException:
-            raise _Retryable(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
+            raise _RetryableError(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"{where} is unreachable: {exc or type(exc).__name__}") from None
+            raise _RetryableError(f"{where} is unreachable: {exc or type(exc).__name__}") from None
         try:
             self._check_status(response, where)
             yield from self.parse_lines(response.iter_lines())
         except httpx.TimeoutException:
-            raise _Retryable(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
+            raise _RetryableError(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"{where} broke off the stream: {exc or type(exc).__name__}") from None
+            raise _RetryableError(f"{where} broke off the stream: {exc or type(exc).__name__}") from None
         finally:
             response.close()
 
@@ -147,7 +149,7 @@ class HttpGenerator(Generator):
             body = ""
         message = f"{where} answered HTTP {response.status_code}: {body[:300] or response.reason_phrase}"
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Retryable(message)
+            raise _RetryableError(message)
         raise GeneratorError(message)
 
 

@@ -27,5 +27,4 @@ class EchoGenerator(Generator):
         else:
             first = _SENTENCE_END.split(passages[0].chunk.text.strip(), maxsplit=1)[0]
             text = f"{first} [1]"
-        for piece in re.findall(r"\S+\s*", text):
-            yield piece
+        yield from re.findall(r"\S+\s*", text)

@@ -53,7 +53,9 @@ class ExtractiveGenerator(Generator):
                 break
             if all(s.text.strip() != p.text.strip() for p in picked):  # chunks overlap by a sentence
                 picked.append(s)
-        return sorted(picked, key=lambda s: (passages[s.passage].chunk.doc_id, passages[s.passage].chunk.start + s.start))
+        return sorted(
+            picked, key=lambda s: (passages[s.passage].chunk.doc_id, passages[s.passage].chunk.start + s.start)
+        )
 
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
         picked = self.pick(question, passages)
