@@ -63,6 +63,17 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def passage_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a chunk's text as answers quote them (leading dashes of speech dropped)."""
+    spans = []
+    for s, e in split_sentences(text):
+        while s < e and text[s] in "–—- \u00a0":
+            s += 1
+        if s < e:
+            spans.append((s, e))
+    return spans
+
+
 def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:
     """Cut an over-long sentence at whitespace into pieces within the budget."""
     pieces: list[tuple[int, int]] = []

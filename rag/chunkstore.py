@@ -7,6 +7,7 @@ embedding them again.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,10 +26,18 @@ CREATE TABLE chunks (
     ordinal INTEGER NOT NULL, vector BLOB NOT NULL
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE sentences (
+    row INTEGER PRIMARY KEY, spans TEXT NOT NULL, vectors BLOB NOT NULL
+);
 """
 
+# Per chunk row: sentence spans into the chunk text and their vectors (n_sentences x dim).
+Sentences = tuple[tuple[tuple[int, int], ...], np.ndarray]
 
-def write_chunks(directory: Path, rows: Iterable[tuple[Chunk, np.ndarray]]) -> int:
+
+def write_chunks(
+    directory: Path, rows: Iterable[tuple[Chunk, np.ndarray]], sentences: Iterable[Sentences | None] = ()
+) -> int:
     """Write a new chunk store in ``directory``; returns the number of rows."""
     path = directory / FILENAME
     con = sqlite3.connect(path)
@@ -41,6 +50,11 @@ def write_chunks(directory: Path, rows: Iterable[tuple[Chunk, np.ndarray]]) -> i
                 (n - 1, c.chunk_id, c.doc_id, c.source, c.title, c.text, c.start, c.end, c.ordinal,
                  np.asarray(vec, dtype=np.float32).tobytes()),
             )
+        for row, sent in enumerate(sentences):
+            if sent is not None:
+                spans, vecs = sent
+                con.execute("INSERT INTO sentences VALUES (?,?,?)",
+                            (row, json.dumps(spans), np.asarray(vecs, dtype=np.float32).tobytes()))
         con.commit()
         return n
     finally:
@@ -77,3 +91,22 @@ def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk
         raise IndexCorruptError(f"{directory / FILENAME} is unreadable: {exc}") from None
     vecs = np.stack(vectors) if with_vectors and vectors else None
     return chunks, vecs
+
+
+def read_sentences(directory: Path, dim: int) -> dict[int, Sentences]:
+    """Stored sentence spans and vectors by chunk row (empty when the index has none)."""
+    try:
+        con = _connect(directory)
+        try:
+            has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sentences'").fetchone()
+            rows = con.execute("SELECT row, spans, vectors FROM sentences").fetchall() if has else []
+        finally:
+            con.close()
+        out: dict[int, Sentences] = {}
+        for row, spans, blob in rows:
+            pairs = tuple((int(a), int(b)) for a, b in json.loads(spans))
+            vecs = np.frombuffer(blob, dtype=np.float32).reshape(len(pairs), dim)
+            out[int(row)] = (pairs, vecs)
+        return out
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        raise IndexCorruptError(f"{directory / FILENAME}: sentence vectors are unreadable: {exc}") from None

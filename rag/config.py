@@ -30,6 +30,9 @@ class Settings:
     # Chunk size budget in cl100k tokens, and overlap in sentences (see rag/chunk.py for why).
     chunk_tokens: int = 200
     chunk_overlap: int = 1
+    # Embed every sentence at ingest too, so answers are scored without embedding at question time
+    # (roughly doubles ingest time; the retrieval benchmark turns it off).
+    sentence_vectors: bool = True
     # Vector index kind: "flat" (exact inner product) or "hnsw" (approximate, for large corpora).
     vector_index: str = "flat"
     # Default number of passages returned, and the default search mode.

@@ -19,8 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from rag import snapshot
-from rag.chunk import chunk_document
-from rag.chunkstore import read_chunks, write_chunks
+from rag.chunk import chunk_document, passage_sentences
+from rag.chunkstore import Sentences, read_chunks, read_sentences, write_chunks
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
@@ -65,7 +65,26 @@ class IngestReport:
 
 
 def _chunking(settings: Settings) -> dict[str, Any]:
-    return {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
+    return {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+            "sentence_vectors": settings.sentence_vectors}
+
+
+def _embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> list[Sentences]:
+    """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
+    spans = [tuple(passage_sentences(c.text)) for c in chunks]
+    texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
+    vecs = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), desc="sentences", unit="sent", disable=not progress or not texts) as bar:
+        for i in range(0, len(texts), EMBED_BATCH):
+            batch = texts[i : i + EMBED_BATCH]
+            vecs[i : i + len(batch)] = embedder.embed_passages(batch)
+            bar.update(len(batch))
+    out: list[Sentences] = []
+    pos = 0
+    for sp in spans:
+        out.append((sp, vecs[pos : pos + len(sp)]))
+        pos += len(sp)
+    return out
 
 
 def _embed(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> np.ndarray:
@@ -95,6 +114,7 @@ def update_index(
         old_docs: dict[str, dict[str, Any]] = {}
         old_chunks: list[Chunk] = []
         old_vecs: np.ndarray | None = None
+        old_sents: dict[int, Sentences] = {}
         same_chunking = True
         try:
             old_snap = snapshot.current_dir(index_dir)
@@ -110,6 +130,8 @@ def update_index(
             old_docs = manifest["documents"]
             same_chunking = manifest.get("chunking") == _chunking(settings)
             old_chunks, old_vecs = read_chunks(old_snap, with_vectors=True)
+            if same_chunking and settings.sentence_vectors:
+                old_sents = read_sentences(old_snap, int(manifest["dim"]))
 
         new_docs: dict[str, Document] = {}
         for doc in add:
@@ -132,10 +154,13 @@ def update_index(
 
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
         fresh_vecs = _embed(embedder, fresh, progress)
+        fresh_sents: list[Sentences | None] = (
+            list(_embed_sentences(embedder, fresh, progress)) if settings.sentence_vectors else [None] * len(fresh))
         report.embedded_chunks = len(fresh)
         replaced = set(new_docs) | drop
         kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
         chunks = [old_chunks[i] for i in kept_rows] + fresh
+        sentences = [old_sents.get(i) for i in kept_rows] + fresh_sents
         parts = [fresh_vecs] if old_vecs is None else [old_vecs[kept_rows], fresh_vecs]
         vectors = np.concatenate(parts) if chunks else np.empty((0, embedder.dim), dtype=np.float32)
 
@@ -146,7 +171,7 @@ def update_index(
                                    "chunks": n, "chars": len(d.text)}
         version = snapshot.new_version()
         with snapshot.staging(index_dir, version) as tmp:
-            write_chunks(tmp, zip(chunks, vectors))
+            write_chunks(tmp, zip(chunks, vectors), sentences)
             build_store(settings.vector_index, vectors).save(tmp)
             snapshot.write_manifest(tmp, {
                 "version": version, "embedder": embedder.name, "dim": embedder.dim,

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunk import split_sentences
-from rag.embed import Embedder
+from rag.chunk import passage_sentences
+from rag.embed import Embedder, embed_query
 from rag.lexical import tokenize
 from rag.types import Passage
 
@@ -105,14 +105,14 @@ _cache = _VectorCache(_CACHE_SIZE)
 
 def split_passage(passage: Passage) -> list[tuple[int, int]]:
     """Sentence spans of a passage's text (leading dashes of quoted speech left out)."""
-    text = passage.chunk.text
-    spans = []
-    for s, e in split_sentences(text):
-        while s < e and text[s] in "–—- \u00a0":
-            s += 1
-        if s < e:
-            spans.append((s, e))
-    return spans
+    return list(passage.sentences) if passage.sentences else passage_sentences(passage.chunk.text)
+
+
+def _sentence_vectors(passages: Sequence[Passage], embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Vectors of every sentence: stored at ingest when the index has them, else embedded (cached)."""
+    if all(p.sentence_vectors is not None and p.sentences for p in passages):
+        return np.concatenate([p.sentence_vectors for p in passages if p.sentence_vectors is not None])
+    return _cache.passages(embedder, texts)
 
 
 def _type_ok(question: str, sentence: str, passage_text: str, question_numbers: set[str]) -> bool:
@@ -130,8 +130,8 @@ def score_sentences(question: str, passages: Sequence[Passage], embedder: Embedd
     if not spans:
         return []
     texts = [passages[i].chunk.text[s:e] for i, s, e in spans]
-    q_vec = embedder.embed_queries([question])[0]
-    dense = _cache.passages(embedder, texts) @ q_vec
+    q_vec = embed_query(embedder, question)
+    dense = _sentence_vectors(passages, embedder, texts) @ q_vec
     q_tokens = set(tokenize(question))
     q_numbers = {t for t in q_tokens if t[0].isdigit()}
     s_tokens = [set(tokenize(t)) for t in texts]

@@ -7,14 +7,14 @@ ingest, open a new one and swap the reference; queries in flight keep the old on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag import snapshot
-from rag.chunkstore import read_chunks
+from rag.chunkstore import Sentences, read_chunks, read_sentences
 from rag.config import Settings
-from rag.embed import Embedder, get_embedder
+from rag.embed import Embedder, embed_query, get_embedder
 from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
 from rag.fuse import CONVEX_WEIGHT, DEFAULT, fuse
 from rag.lexical import LexicalIndex
@@ -35,6 +35,7 @@ class Retriever:
     chunks: tuple[Chunk, ...]
     lexical: LexicalIndex
     index_version: str
+    sentences: dict[int, Sentences] = field(default_factory=dict)  # by chunk row, when stored
     fusion: str = DEFAULT
     weight: float = CONVEX_WEIGHT  # dense share in convex fusion
 
@@ -54,7 +55,7 @@ class Retriever:
             ids = np.argsort(-scores, kind="stable")[:top_k]
             ids = ids[scores[ids] > 0]
             return self._passages(ids, scores[ids])
-        qv = self.embedder.embed_queries([query])
+        qv = embed_query(self.embedder, query)[None, :]
         depth = max(CANDIDATES, top_k)
         d_scores, d_ids = self.store.search(qv, depth)
         if mode == "dense":
@@ -64,7 +65,11 @@ class Retriever:
         return self._passages(ids[:top_k], scores[:top_k])
 
     def _passages(self, ids: np.ndarray, scores: np.ndarray) -> list[Passage]:
-        return [Passage(self.chunks[int(i)], float(s), r) for r, (i, s) in enumerate(zip(ids, scores), start=1)]
+        out = []
+        for rank, (i, s) in enumerate(zip(ids, scores), start=1):
+            spans, vecs = self.sentences.get(int(i), ((), None))
+            out.append(Passage(self.chunks[int(i)], float(s), rank, spans, vecs))
+        return out
 
 
 def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
@@ -89,4 +94,5 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
             f"{len(chunks)} chunks, embedder dim {embedder.dim}): rebuild with `rag ingest --rebuild`"
         )
     log.debug("opened snapshot %s: %d chunks", snap.name, len(chunks))
-    return Retriever(embedder, store, tuple(chunks), LexicalIndex([c.text for c in chunks]), snap.name)
+    sentences = read_sentences(snap, embedder.dim)
+    return Retriever(embedder, store, tuple(chunks), LexicalIndex([c.text for c in chunks]), snap.name, sentences)

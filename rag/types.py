@@ -7,7 +7,10 @@ Ingest: ``Document`` → ``Chunk``. Question: ``Passage`` (a chunk with a retrie
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class Passage:
     chunk: Chunk
     score: float
     rank: int
+    # Spans (into chunk.text) and unit vectors of the chunk's sentences, when the index stored them.
+    sentences: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by `rag search --json` and `/v1/search`."""

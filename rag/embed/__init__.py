@@ -8,6 +8,8 @@ with unit L2 norm, so inner product is cosine similarity.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -79,3 +81,24 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return np.ascontiguousarray(v / norms, dtype=np.float32)
+
+
+_QUERY_CACHE_SIZE = 1024
+_query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_query_lock = threading.Lock()
+
+
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    """One query vector, remembered: retrieval, refusal and the extractive answer all need it."""
+    key = (embedder.name, text)
+    with _query_lock:
+        if key in _query_cache:
+            _query_cache.move_to_end(key)
+            return _query_cache[key]
+    vec = embedder.embed_queries([text])[0]
+    vec.setflags(write=False)
+    with _query_lock:
+        _query_cache[key] = vec
+        while len(_query_cache) > _QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return vec

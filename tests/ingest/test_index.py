@@ -102,3 +102,31 @@ def test_missing_and_corrupt_index(hashing_settings: Settings, corpus: Path) -> 
     (hashing_settings.index_dir / "CURRENT").write_text("nope")
     with pytest.raises(IndexCorruptError):
         open_retriever(hashing_settings)
+
+
+def test_sentence_vectors_are_stored_and_carried(hashing_settings: Settings, corpus: Path) -> None:
+    from rag.chunk import passage_sentences
+    from rag.relevance import score_sentences
+
+    _ingest(hashing_settings, corpus)
+    (corpus / "new.txt").write_text("Первое предложение. Второе предложение про воду.", encoding="utf-8")
+    report = _ingest(hashing_settings, corpus)
+    assert report.embedded_chunks == 1
+    retriever = open_retriever(hashing_settings)
+    assert set(retriever.sentences) == set(range(len(retriever.chunks)))  # carried rows keep theirs
+    for row, chunk in enumerate(retriever.chunks):
+        spans, vecs = retriever.sentences[row]
+        assert list(spans) == passage_sentences(chunk.text) and vecs.shape == (len(spans), 256)
+
+    class NoPassages:  # scoring must not embed sentences again when the index stored them
+        name, dim = "hashing", 256
+
+        def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+            return get_embedder("hashing").embed_queries(texts)
+
+        def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+            raise AssertionError("sentence embedded at question time")
+
+    passages = retriever.search("вода", 3)
+    assert passages[0].sentence_vectors is not None
+    assert score_sentences("вода", passages, NoPassages())  # type: ignore[arg-type]
