@@ -6,11 +6,14 @@ question file (corpus: the paths given with ``--corpus``, else the existing inde
 
 The corpus is indexed into a cache directory (one per dataset, embedder and vector index kind),
 updated incrementally: a second run re-embeds nothing unless the corpus or chunking changed.
-Embedding XQuAD's 240 paragraphs is most of a cold run's time.
+Embedding XQuAD's 240 paragraphs is most of a cold run's time. Because chunk text also depends on
+the loading and chunking code, not only on the settings, the cache is rebuilt whenever those
+source files change (a fingerprint of them is kept beside the index).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +59,12 @@ def load_dataset(spec: str, settings: Settings, corpus: list[Path] | None = None
         raise InputError(f"dataset {spec!r} not found at {path}")
     if path.suffix == ".json":
         docs, squad = load_squad(path)
-        questions = [EvalQuestion(q.qid, q.question, True, (q.answers,), lang="ru", section=q.doc_id.split("/")[0],
-                                  doc_id=q.doc_id) for q in squad]
+        questions = [
+            EvalQuestion(
+                q.qid, q.question, True, (q.answers,), lang="ru", section=q.doc_id.split("/")[0], doc_id=q.doc_id
+            )
+            for q in squad
+        ]
         return Dataset(name, path, questions, documents=docs)
     questions = load_questions(path)
     paths = corpus if corpus else ([SEED_CORPUS] if name == "seed" else [])
@@ -70,18 +77,36 @@ def cache_dir(root: Path, dataset: Dataset, settings: Settings, embedder: Embedd
     return root / slug
 
 
-def open_corpus(dataset: Dataset, settings: Settings, embedder: Embedder, cache_root: Path, progress: bool) -> Retriever:
+def code_fingerprint() -> str:
+    """A hash of the modules that decide what gets indexed (loading, chunking, indexing)."""
+    import rag.chunk
+    import rag.index
+    import rag.load
+
+    h = hashlib.sha256()
+    for module in (rag.load, rag.chunk, rag.index):
+        h.update(Path(str(module.__file__)).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def open_corpus(
+    dataset: Dataset, settings: Settings, embedder: Embedder, cache_root: Path, progress: bool
+) -> Retriever:
     """Index the dataset's corpus (incrementally, in the cache) and open a retriever on it."""
     if not dataset.documents and not dataset.corpus_paths:
         return open_retriever(settings, embedder)  # a question file over the configured index
     s = replace(settings, index_dir=cache_dir(cache_root, dataset, settings, embedder))
+    stamp = s.index_dir / "eval-fingerprint"
+    fingerprint = code_fingerprint()
+    rebuild = not stamp.exists() or stamp.read_text(encoding="utf-8") != fingerprint
     if dataset.documents:
         keep = {d.doc_id for d in dataset.documents}
-        update_index(s, embedder, add=dataset.documents, keep_only=keep, progress=progress)
+        update_index(s, embedder, add=dataset.documents, keep_only=keep, rebuild=rebuild, progress=progress)
     else:
-        report = ingest_paths(dataset.corpus_paths, s, embedder, progress=progress)
+        report = ingest_paths(dataset.corpus_paths, s, embedder, progress=progress, rebuild=rebuild)
         if report.errors:
             raise InputError(f"corpus for {dataset.name}: {report.errors[0].message}")
+    stamp.write_text(fingerprint, encoding="utf-8")
     return open_retriever(s, embedder)
 
 
@@ -99,5 +124,8 @@ def _document_texts(retriever: Retriever) -> list[str]:
     docs: dict[str, str] = {}
     for c in sorted(retriever.chunks, key=lambda c: (c.doc_id, c.start)):
         prev = docs.get(c.doc_id, "")
-        docs[c.doc_id] = prev + c.text[max(len(prev) - c.start, 0):] if c.start <= len(prev) else prev.ljust(c.start) + c.text
+        if c.start <= len(prev):
+            docs[c.doc_id] = prev + c.text[len(prev) - c.start :]
+        else:
+            docs[c.doc_id] = prev.ljust(c.start) + c.text
     return list(docs.values())

@@ -24,7 +24,7 @@ def gold_chunks(question: EvalQuestion, chunks: Sequence[Chunk], normalized: Seq
     if not question.answerable or question.doc_id:
         return frozenset()  # a gold document is ranked by document id (see gold_rank)
     quote = normalize(question.source_quote)
-    found = frozenset(c.chunk_id for c, text in zip(chunks, normalized) if quote and quote in text)
+    found = frozenset(c.chunk_id for c, text in zip(chunks, normalized, strict=True) if quote and quote in text)
     if found:
         return found
     return frozenset(c.chunk_id for c in chunks if supports(c.text, question.facts))

@@ -9,8 +9,15 @@ from rag.evals.report import outcome
 
 MODES = ("hybrid", "dense", "lexical")
 RETRIEVAL_COLS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr", "p50_ms", "p95_ms")
-ANSWER_ROWS = ("fact_recall", "all_facts", "citation_precision", "supported_answers", "refusal_precision",
-               "refusal_recall", "length_words")
+ANSWER_ROWS = (
+    "fact_recall",
+    "all_facts",
+    "citation_precision",
+    "supported_answers",
+    "refusal_precision",
+    "refusal_recall",
+    "length_words",
+)
 MAX_LISTED = 25  # questions listed per section, to keep a PR comment readable
 
 
@@ -26,7 +33,12 @@ def _retrieval(metrics: Mapping[str, Any]) -> list[str]:
     modes = [m for m in MODES if f"retrieval.{m}.mrr" in metrics]
     if not modes:
         return []
-    lines = ["## Retrieval", "", "| mode | " + " | ".join(RETRIEVAL_COLS) + " |", "|---" * (len(RETRIEVAL_COLS) + 1) + "|"]
+    lines = [
+        "## Retrieval",
+        "",
+        "| mode | " + " | ".join(RETRIEVAL_COLS) + " |",
+        "|---" * (len(RETRIEVAL_COLS) + 1) + "|",
+    ]
     for m in modes:
         lines.append(f"| {m} | " + " | ".join(_fmt(metrics.get(f"retrieval.{m}.{c}")) for c in RETRIEVAL_COLS) + " |")
     return lines + [""]
@@ -41,8 +53,11 @@ def _answers(report: Mapping[str, Any]) -> list[str]:
     for row in ANSWER_ROWS:
         cells = [_fmt(metrics.get(f"answer.{row}"))] + [_fmt(kinds[k].get(row)) for k in kinds]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    lat = [f"{stage} p50 {_fmt(metrics.get(f'latency.{stage}.p50_ms'))} ms, p95 "
-           f"{_fmt(metrics.get(f'latency.{stage}.p95_ms'))} ms" for stage in ("retrieval", "generation", "total")]
+    lat = [
+        f"{stage} p50 {_fmt(metrics.get(f'latency.{stage}.p50_ms'))} ms, p95 "
+        f"{_fmt(metrics.get(f'latency.{stage}.p95_ms'))} ms"
+        for stage in ("retrieval", "generation", "total")
+    ]
     return lines + ["", "Latency per question: " + "; ".join(lat) + ".", ""]
 
 
@@ -66,8 +81,10 @@ def _comparison(cmp: Mapping[str, Any] | None) -> list[str]:
         return lines + ["No change.", ""]
     if cmp["metrics"]:
         lines += ["| metric | before | after | change |", "|---|---|---|---|"]
-        lines += [f"| {d['metric']} | {_fmt(d['old'])} | {_fmt(d['new'])} | {d['delta']:+.3g} ({d['verdict']}) |"
-                  for d in cmp["metrics"]]
+        lines += [
+            f"| {d['metric']} | {_fmt(d['old'])} | {_fmt(d['new'])} | {d['delta']:+.3g} ({d['verdict']}) |"
+            for d in cmp["metrics"]
+        ]
         lines.append("")
     for q in cmp["questions"][:MAX_LISTED]:
         lines.append(f"- `{q['id']}`: {q['before']} → {q['after']}")
@@ -75,8 +92,12 @@ def _comparison(cmp: Mapping[str, Any] | None) -> list[str]:
 
 
 def _failures(questions: list[Mapping[str, Any]]) -> list[str]:
-    bad = [q for q in questions if outcome(q) in ("wrong", "partial", "refused", "answered-unanswerable")
-           and not (outcome(q) == "refused" and not q["answerable"])]
+    bad = [
+        q
+        for q in questions
+        if outcome(q) in ("wrong", "partial", "refused", "answered-unanswerable")
+        and not (outcome(q) == "refused" and not q["answerable"])
+    ]
     if not bad:
         return []
     lines = [f"## Questions not fully answered ({len(bad)})", ""]

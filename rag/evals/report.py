@@ -13,6 +13,8 @@ from rag.errors import InputError
 # Metrics where a smaller value is the better one (latency, in milliseconds).
 LOWER_IS_BETTER = ("_ms",)
 EPS = 1e-9
+# Timings on a shared machine wobble by tens of percent from run to run; smaller changes are noise.
+LATENCY_TOLERANCE = 0.25
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -35,11 +37,14 @@ def compare(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str
     old_m, new_m = baseline["metrics"], current["metrics"]
     for metric in sorted(set(old_m) & set(new_m)):
         old, new = old_m[metric], new_m[metric]
-        if isinstance(old, (int, float)) and isinstance(new, (int, float)) and abs(new - old) > EPS:
-            verdict = "better" if _better(metric, old, new) else "worse"
-            if metric.endswith(LOWER_IS_BETTER):
-                verdict = "slower" if verdict == "worse" else "faster"
-            deltas.append({"metric": metric, "old": old, "new": new, "delta": new - old, "verdict": verdict})
+        if not isinstance(old, (int, float)) or not isinstance(new, (int, float)) or abs(new - old) <= EPS:
+            continue
+        if metric.endswith(LOWER_IS_BETTER) and abs(new - old) <= LATENCY_TOLERANCE * max(abs(old), EPS):
+            continue
+        verdict = "better" if _better(metric, old, new) else "worse"
+        if metric.endswith(LOWER_IS_BETTER):
+            verdict = "slower" if verdict == "worse" else "faster"
+        deltas.append({"metric": metric, "old": old, "new": new, "delta": new - old, "verdict": verdict})
     old_q = {q["id"]: q for q in baseline.get("questions", [])}
     changed = []
     for q in current.get("questions", []):

@@ -11,8 +11,10 @@ from rag.evals.markdown import ANSWER_ROWS, MODES, RETRIEVAL_COLS, _fmt
 def print_summary(report: Mapping[str, Any]) -> None:
     """Retrieval per mode, answer metrics, latency, gate verdict and changes against the baseline."""
     meta, m = report["meta"], report["metrics"]
-    print(f"{meta['dataset']}: {meta['questions']} questions, {meta['chunks']} chunks, embedder {meta['embedder']}, "
-          f"generator {meta['generator'] or '(retrieval only)'}, {meta['seconds']} s")
+    print(
+        f"{meta['dataset']}: {meta['questions']} questions, {meta['chunks']} chunks, embedder {meta['embedder']}, "
+        f"generator {meta['generator'] or '(retrieval only)'}, {meta['seconds']} s"
+    )
     modes = [mode for mode in MODES if f"retrieval.{mode}.mrr" in m]
     if modes:
         print(f"{'mode':<8}" + "".join(f"{c:>8}" for c in RETRIEVAL_COLS))
@@ -20,9 +22,11 @@ def print_summary(report: Mapping[str, Any]) -> None:
             print(f"{mode:<8}" + "".join(f"{_fmt(m.get(f'retrieval.{mode}.{c}')):>8}" for c in RETRIEVAL_COLS))
     if "answer.fact_recall" in m:
         print("answers: " + ", ".join(f"{row} {_fmt(m.get(f'answer.{row}'))}" for row in ANSWER_ROWS))
-        print("latency: " + ", ".join(
+        lat = [
             f"{stage} p50 {_fmt(m.get(f'latency.{stage}.p50_ms'))} / p95 {_fmt(m.get(f'latency.{stage}.p95_ms'))} ms"
-            for stage in ("retrieval", "generation")))
+            for stage in ("retrieval", "generation")
+        ]
+        print("latency: " + ", ".join(lat))
     cmp = report.get("comparison")
     if cmp:
         for d in cmp["metrics"]:
@@ -32,5 +36,8 @@ def print_summary(report: Mapping[str, Any]) -> None:
     gate = report["gate"]
     if gate["thresholds"]:
         verdict = "FAILED" if gate["failures"] else "passed"
-        print(f"gate {verdict}: {len(gate['thresholds']) - len(gate['missing'])} thresholds checked, "
-              f"{len(gate['failures'])} failed" + (f", not measured: {', '.join(gate['missing'])}" if gate["missing"] else ""))
+        print(
+            f"gate {verdict}: {len(gate['thresholds']) - len(gate['missing'])} thresholds checked, "
+            f"{len(gate['failures'])} failed"
+            + (f", not measured: {', '.join(gate['missing'])}" if gate["missing"] else "")
+        )

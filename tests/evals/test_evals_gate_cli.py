@@ -23,13 +23,38 @@ DOCS = {
     "deserts.txt": "Пустыня Кызылкум лежит между Амударьёй и Сырдарьёй. Летом там жарко.",
 }
 QUESTIONS = [
-    {"id": "q1", "question": "Куда впадает Волга?", "facts": [["Каспийск"]], "source_quote": "Волга впадает в Каспийское море"},
-    {"id": "q2", "question": "Какова высота Хан-Тенгри в метрах?", "facts": [["7010"]], "source_quote": "Хан-Тенгри поднимается на 7010 метров"},
-    {"id": "q3", "question": "Какая часть озера Балхаш солёная?", "facts": [["восточн"]], "source_quote": "Его восточная часть солёная"},
-    {"id": "q4", "question": "Между какими реками лежит пустыня Кызылкум?", "facts": [["Амударь"], ["Сырдарь"]],
-     "source_quote": "Пустыня Кызылкум лежит между Амударьёй и Сырдарьёй"},
-    {"id": "q5", "question": "Сколько стоит билет на поезд до Балхаша?", "facts": [], "source_quote": "", "answerable": False,
-     "kind": "unanswerable"},
+    {
+        "id": "q1",
+        "question": "Куда впадает Волга?",
+        "facts": [["Каспийск"]],
+        "source_quote": "Волга впадает в Каспийское море",
+    },
+    {
+        "id": "q2",
+        "question": "Какова высота Хан-Тенгри в метрах?",
+        "facts": [["7010"]],
+        "source_quote": "Хан-Тенгри поднимается на 7010 метров",
+    },
+    {
+        "id": "q3",
+        "question": "Какая часть озера Балхаш солёная?",
+        "facts": [["восточн"]],
+        "source_quote": "Его восточная часть солёная",
+    },
+    {
+        "id": "q4",
+        "question": "Между какими реками лежит пустыня Кызылкум?",
+        "facts": [["Амударь"], ["Сырдарь"]],
+        "source_quote": "Пустыня Кызылкум лежит между Амударьёй и Сырдарьёй",
+    },
+    {
+        "id": "q5",
+        "question": "Сколько стоит билет на поезд до Балхаша?",
+        "facts": [],
+        "source_quote": "",
+        "answerable": False,
+        "kind": "unanswerable",
+    },
 ]
 
 
@@ -56,14 +81,32 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     rows = [{"answerable": True, "kind": "factoid", "lang": "ru", "section": "geo", **q} for q in QUESTIONS]
     dataset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     thresholds = tmp_path / "thresholds.toml"
-    thresholds.write_text('[tiny]\n"retrieval.lexical.hit@1" = { min = 0.9, measured = 1.0 }\n'
-                          '"retrieval.lexical.mrr" = { min = 0.9, measured = 1.0 }\n', encoding="utf-8")
+    thresholds.write_text(
+        '[tiny]\n"retrieval.lexical.hit@1" = { min = 0.9, measured = 1.0 }\n'
+        '"retrieval.lexical.mrr" = { min = 0.9, measured = 1.0 }\n',
+        encoding="utf-8",
+    )
     return {"corpus": corpus, "dataset": dataset, "thresholds": thresholds, "tmp": tmp_path}
 
 
 def _eval(tiny: dict[str, Path], *extra: str) -> int:
-    return main(["eval", "--dataset", str(tiny["dataset"]), "--corpus", str(tiny["corpus"]), "--embedder", "hashing",
-                 "--thresholds", str(tiny["thresholds"]), "--cache", str(tiny["tmp"] / "cache"), "--no-progress", *extra])
+    return main(
+        [
+            "eval",
+            "--dataset",
+            str(tiny["dataset"]),
+            "--corpus",
+            str(tiny["corpus"]),
+            "--embedder",
+            "hashing",
+            "--thresholds",
+            str(tiny["thresholds"]),
+            "--cache",
+            str(tiny["tmp"] / "cache"),
+            "--no-progress",
+            *extra,
+        ]
+    )
 
 
 def test_gate_passes_with_the_real_retriever(tiny: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,7 +138,9 @@ def test_answer_pass_writes_reports_and_compares(tiny: dict[str, Path], capsys: 
     assert all("rank" in q for q in report["questions"] if q["answerable"])
     assert "## Answers" in (out / "tiny.md").read_text(encoding="utf-8")
     baseline = tiny["tmp"] / "base.json"
-    baseline.write_text(json.dumps({**report, "metrics": {**report["metrics"], "answer.fact_recall": -1.0}}), encoding="utf-8")
+    baseline.write_text(
+        json.dumps({**report, "metrics": {**report["metrics"], "answer.fact_recall": -1.0}}), encoding="utf-8"
+    )
     assert _eval(tiny, "--generator", "echo", "--baseline", str(baseline), "--retrieval-only", "--no-gate") == 0
     assert _eval(tiny, "--generator", "echo", "--report", str(out), "--baseline", str(baseline), "--no-gate") == 0
     cmp = json.loads((out / "tiny.json").read_text(encoding="utf-8"))["comparison"]

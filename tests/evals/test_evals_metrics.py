@@ -90,7 +90,12 @@ def test_not_measured_is_none() -> None:
 
 
 def test_gate_names_every_failing_metric() -> None:
-    thresholds = [Threshold("a", min=0.5), Threshold("b", min=0.9), Threshold("lat", max=100.0), Threshold("c", min=0.1)]
+    thresholds = [
+        Threshold("a", min=0.5),
+        Threshold("b", min=0.9),
+        Threshold("lat", max=100.0),
+        Threshold("c", min=0.1),
+    ]
     failures, missing = check({"a": 0.6, "b": 0.8, "lat": 150.0}, thresholds)
     assert [f.split(" ")[0] for f in failures] == ["b", "lat"]
     assert missing == ["c"]
@@ -98,8 +103,14 @@ def test_gate_names_every_failing_metric() -> None:
 
 def test_compare_reports_better_worse_and_changed_questions() -> None:
     q = {"id": "q1", "answerable": True, "refused": False}
-    base = {"metrics": {"answer.fact_recall": 0.5, "latency.total.p50_ms": 10.0}, "questions": [{**q, "fact_recall": 0.0}]}
-    cur = {"metrics": {"answer.fact_recall": 0.75, "latency.total.p50_ms": 20.0}, "questions": [{**q, "fact_recall": 1.0}]}
+    base = {
+        "metrics": {"answer.fact_recall": 0.5, "latency.total.p50_ms": 10.0},
+        "questions": [{**q, "fact_recall": 0.0}],
+    }
+    cur = {
+        "metrics": {"answer.fact_recall": 0.75, "latency.total.p50_ms": 20.0},
+        "questions": [{**q, "fact_recall": 1.0}],
+    }
     cmp = compare(cur, base)
     verdicts = {d["metric"]: d["verdict"] for d in cmp["metrics"]}
     assert verdicts == {"answer.fact_recall": "better", "latency.total.p50_ms": "slower"}

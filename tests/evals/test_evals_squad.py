@@ -21,15 +21,31 @@ SQUAD = {
                 {
                     "context": "\ufeffВолга впадает в Каспийское море. Её длина 3530 км.",
                     "qas": [
-                        {"id": "r1", "question": "Куда впадает Волга?",
-                         "answers": [{"text": "в Каспийское море", "answer_start": 15},
-                                     {"text": "в Каспийское море", "answer_start": 15}]},
-                        {"id": "r2", "question": "Какова длина Волги?",
-                         "answers": [{"text": "3530 км", "answer_start": 44}]},
+                        {
+                            "id": "r1",
+                            "question": "Куда впадает Волга?",
+                            "answers": [
+                                {"text": "в Каспийское море", "answer_start": 15},
+                                {"text": "в Каспийское море", "answer_start": 15},
+                            ],
+                        },
+                        {
+                            "id": "r2",
+                            "question": "Какова длина Волги?",
+                            "answers": [{"text": "3530 км", "answer_start": 44}],
+                        },
                     ],
                 },
-                {"context": "Обь течёт по Сибири.", "qas": [
-                    {"id": "r3", "question": "Где течёт Обь?", "answers": [{"text": "по Сибири", "answer_start": 10}]}]},
+                {
+                    "context": "Обь течёт по Сибири.",
+                    "qas": [
+                        {
+                            "id": "r3",
+                            "question": "Где течёт Обь?",
+                            "answers": [{"text": "по Сибири", "answer_start": 10}],
+                        }
+                    ],
+                },
             ],
         }
     ],
