@@ -16,6 +16,7 @@ ANSWER_ROWS = (
     "supported_answers",
     "refusal_precision",
     "refusal_recall",
+    "false_refusals",
     "length_words",
 )
 MAX_LISTED = 25  # questions listed per section, to keep a PR comment readable

@@ -72,6 +72,7 @@ def summarize(rows: Iterable[Scored]) -> dict[str, float | None]:
         "supported_answers": _ratio(sum(r.citations_supported > 0 for r in answered), len(answered)),
         "refusal_precision": refusal_precision if unans else None,
         "refusal_recall": _ratio(sum(r.refused for r in unans), len(unans)),
+        "false_refusals": _ratio(sum(r.refused for r in ans), len(ans)),
         "length_words": _ratio(sum(r.words for r in rows if not r.refused), sum(not r.refused for r in rows)),
     }
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from rag.errors import InputError
 
-# Metrics where a smaller value is the better one (latency, in milliseconds).
-LOWER_IS_BETTER = ("_ms",)
+# Metrics where a smaller value is the better one (latency in milliseconds, wrong refusals).
+LOWER_IS_BETTER = ("_ms", "false_refusals")
 EPS = 1e-9
 # Timings on a shared machine wobble by tens of percent from run to run; smaller changes are noise.
 LATENCY_TOLERANCE = 0.25
@@ -39,11 +39,13 @@ def compare(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str
         old, new = old_m[metric], new_m[metric]
         if not isinstance(old, (int, float)) or not isinstance(new, (int, float)) or abs(new - old) <= EPS:
             continue
-        if metric.endswith(LOWER_IS_BETTER) and abs(new - old) <= LATENCY_TOLERANCE * max(abs(old), EPS):
+        if metric.endswith("_ms") and abs(new - old) <= LATENCY_TOLERANCE * max(abs(old), EPS):
             continue
         verdict = "better" if _better(metric, old, new) else "worse"
-        if metric.endswith(LOWER_IS_BETTER):
+        if metric.endswith("_ms"):
             verdict = "slower" if verdict == "worse" else "faster"
+        elif metric.endswith("length_words"):  # neither direction is better in itself
+            verdict = "longer" if new > old else "shorter"
         deltas.append({"metric": metric, "old": old, "new": new, "delta": new - old, "verdict": verdict})
     old_q = {q["id"]: q for q in baseline.get("questions", [])}
     changed = []

@@ -69,6 +69,7 @@ def test_summarize_mixed_case() -> None:
     assert m["supported_answers"] == pytest.approx(1.0)
     assert m["refusal_precision"] == pytest.approx(1 / 2)
     assert m["refusal_recall"] == pytest.approx(1 / 2)
+    assert m["false_refusals"] == pytest.approx(1 / 3)
     assert m["length_words"] == pytest.approx((10 + 20 + 30) / 3)
 
 
@@ -115,3 +116,21 @@ def test_compare_reports_better_worse_and_changed_questions() -> None:
     verdicts = {d["metric"]: d["verdict"] for d in cmp["metrics"]}
     assert verdicts == {"answer.fact_recall": "better", "latency.total.p50_ms": "slower"}
     assert cmp["questions"] == [{"id": "q1", "before": "wrong", "after": "correct"}]
+
+
+def test_thresholds_file_names_metrics_that_exist() -> None:
+    from rag.config import PROJECT_ROOT
+    from rag.evals.gate import load_thresholds
+    from rag.evals.retrieval import KS
+
+    per_mode = [f"hit@{k}" for k in KS] + ["mrr", "p50_ms", "p95_ms"]
+    known = {f"retrieval.{m}.{x}" for m in ("hybrid", "dense", "lexical") for x in per_mode}
+    known |= {f"answer.{k}" for k in summarize([])}
+    known |= {f"latency.{s}.{p}" for s in ("retrieval", "generation", "total") for p in ("p50_ms", "p95_ms")}
+    for dataset in ("seed", "xquad"):
+        thresholds = load_thresholds(PROJECT_ROOT / "evals" / "thresholds.toml", dataset)
+        assert thresholds, dataset
+        for t in thresholds:
+            assert t.metric in known, t.metric
+            assert t.measured is not None  # every threshold records the value it was set from
+            assert (t.min is not None and t.min <= t.measured) or (t.max is not None and t.max >= t.measured)
