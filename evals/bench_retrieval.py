@@ -70,7 +70,8 @@ def main() -> int:
     pairs = [(q.question, q.doc_id) for q in questions][: args.limit or None]
     out: dict = {"dataset": str(path), "questions": len(pairs), "embedder": embedder.name, "runs": []}
     print(f"XQuAD-ru: {len(docs)} paragraphs, {len(pairs)} questions, embedder {embedder.name}")
-    print(f"{'chunk':>5} {'mode':<16} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'p50ms':>6} {'p95ms':>6}")
+    cols = ["hit@1", "hit@3", "hit@5", "hit@10", "MRR", "p50ms", "p95ms"]
+    print(f"{'chunk':>5} {'mode':<16} " + " ".join(f"{c:>6}" for c in cols))
     for size in args.chunk_tokens or [settings.chunk_tokens]:
         with tempfile.TemporaryDirectory() as tmp:
             s = replace(settings, index_dir=Path(tmp), chunk_tokens=size, sentence_vectors=False)
@@ -87,15 +88,27 @@ def main() -> int:
             for label, r, mode in variants:
                 res = run_retrieval(r, pairs, modes=[mode], progress=False)[mode]
                 h = res.hits
-                print(f"{size:>5} {label:<16} {h[1]:6.3f} {h[3]:6.3f} {h[5]:6.3f} {h[10]:6.3f} {res.mrr:6.3f} "
-                      f"{res.p50_ms:6.1f} {res.p95_ms:6.1f}", flush=True)
-                out["runs"].append({"chunk_tokens": size, "chunks": rep.chunks, "build_s": round(build_s, 1),
-                                    "variant": label, **res.to_dict()})
+                print(
+                    f"{size:>5} {label:<16} {h[1]:6.3f} {h[3]:6.3f} {h[5]:6.3f} {h[10]:6.3f} {res.mrr:6.3f} "
+                    f"{res.p50_ms:6.1f} {res.p95_ms:6.1f}",
+                    flush=True,
+                )
+                out["runs"].append(
+                    {
+                        "chunk_tokens": size,
+                        "chunks": rep.chunks,
+                        "build_s": round(build_s, 1),
+                        "variant": label,
+                        **res.to_dict(),
+                    }
+                )
     seed_qs = [q.question for q in questions[:100]]
     lat = seed_latency(settings, embedder, seed_qs)
     out["seed_latency"] = lat
-    print(f"seed corpus, hybrid search incl. query embedding: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms "
-          f"({lat['n']} searches)")
+    print(
+        f"seed corpus, hybrid search incl. query embedding: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms "
+        f"({lat['n']} searches)"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))

@@ -36,7 +36,11 @@ def _headings(text: str) -> list[tuple[int, str]]:
         line = m.group(1).strip()
         md = line.startswith("#")
         line = line.lstrip("#").strip()
-        if line and not _CAPTION.match(line) and (md or (len(line) <= _HEADING_MAX and line[-1] not in ".!?:;,…" and line[0].isupper())):
+        if (
+            line
+            and not _CAPTION.match(line)
+            and (md or (len(line) <= _HEADING_MAX and line[-1] not in ".!?:;,…" and line[0].isupper()))
+        ):
             out.append((m.start(1), line))
     return out
 

@@ -47,14 +47,26 @@ def write_chunks(
         for n, (c, vec) in enumerate(rows, start=1):
             con.execute(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (n - 1, c.chunk_id, c.doc_id, c.source, c.title, c.text, c.start, c.end, c.ordinal,
-                 np.asarray(vec, dtype=np.float32).tobytes()),
+                (
+                    n - 1,
+                    c.chunk_id,
+                    c.doc_id,
+                    c.source,
+                    c.title,
+                    c.text,
+                    c.start,
+                    c.end,
+                    c.ordinal,
+                    np.asarray(vec, dtype=np.float32).tobytes(),
+                ),
             )
         for row, sent in enumerate(sentences):
             if sent is not None:
                 spans, vecs = sent
-                con.execute("INSERT INTO sentences VALUES (?,?,?)",
-                            (row, json.dumps(spans), np.asarray(vecs, dtype=np.float32).tobytes()))
+                con.execute(
+                    "INSERT INTO sentences VALUES (?,?,?)",
+                    (row, json.dumps(spans), np.asarray(vecs, dtype=np.float32).tobytes()),
+                )
         con.commit()
         return n
     finally:
@@ -75,7 +87,8 @@ def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk
         try:
             cur = con.execute(
                 'SELECT row, chunk_id, doc_id, source, title, text, start, "end", ordinal'
-                + (", vector" if with_vectors else "") + " FROM chunks ORDER BY row"
+                + (", vector" if with_vectors else "")
+                + " FROM chunks ORDER BY row"
             )
             chunks: list[Chunk] = []
             vectors: list[np.ndarray] = []

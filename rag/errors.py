@@ -59,7 +59,7 @@ class DocumentError(RagError):
         self.reason = reason
 
 
-class IndexError_(RagError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(RagError):  # noqa: N801, N818 - the builtin IndexError is taken
     """Base for problems with the index on disk."""
 
     code = "index_error"

@@ -26,8 +26,12 @@ def _minmax(x: np.ndarray) -> np.ndarray:
 
 
 def fuse(
-    dense_ids: np.ndarray, dense_scores: np.ndarray, lexical_scores: np.ndarray, depth: int,
-    method: str = DEFAULT, weight: float = CONVEX_WEIGHT,
+    dense_ids: np.ndarray,
+    dense_scores: np.ndarray,
+    lexical_scores: np.ndarray,
+    depth: int,
+    method: str = DEFAULT,
+    weight: float = CONVEX_WEIGHT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(row ids, fused scores) best first. ``lexical_scores`` covers every row of the corpus."""
     lex_ids = np.argsort(-lexical_scores, kind="stable")[:depth]
@@ -36,13 +40,15 @@ def fuse(
     if method == "rrf":
         d_rank = {int(r): i for i, r in enumerate(dense_ids)}
         l_rank = {int(r): i for i, r in enumerate(lex_ids)}
-        scores = np.array([
-            (1.0 / (RRF_K + d_rank[r] + 1) if r in d_rank else 0.0)
-            + (1.0 / (RRF_K + l_rank[r] + 1) if r in l_rank else 0.0)
-            for r in map(int, cand)
-        ])
+        scores = np.array(
+            [
+                (1.0 / (RRF_K + d_rank[r] + 1) if r in d_rank else 0.0)
+                + (1.0 / (RRF_K + l_rank[r] + 1) if r in l_rank else 0.0)
+                for r in map(int, cand)
+            ]
+        )
     elif method == "convex":
-        d_map = {int(r): float(s) for r, s in zip(dense_ids, dense_scores) if r >= 0}
+        d_map = {int(r): float(s) for r, s in zip(dense_ids, dense_scores, strict=False) if r >= 0}
         floor = min(d_map.values()) if d_map else 0.0  # rows beyond the dense depth score as its worst
         d = np.array([d_map.get(int(r), floor) for r in cand])
         lex = lexical_scores[cand]

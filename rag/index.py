@@ -57,22 +57,31 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "documents": self.documents, "chunks": self.chunks, "added": self.added, "updated": self.updated,
-            "removed": self.removed, "unchanged": self.unchanged, "embedded_chunks": self.embedded_chunks,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "embedded_chunks": self.embedded_chunks,
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
-            "seconds": round(self.seconds, 3), "version": self.version,
+            "seconds": round(self.seconds, 3),
+            "version": self.version,
         }
 
 
 def _chunking(settings: Settings) -> dict[str, Any]:
-    return {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-            "sentence_vectors": settings.sentence_vectors}
+    return {
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "sentence_vectors": settings.sentence_vectors,
+    }
 
 
 def _embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> list[Sentences]:
     """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
     spans = [tuple(passage_sentences(c.text)) for c in chunks]
-    texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
+    texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=False) for a, b in sp]
     vecs = np.empty((len(texts), embedder.dim), dtype=np.float32)
     with tqdm(total=len(texts), desc="sentences", unit="sent", disable=not progress or not texts) as bar:
         for i in range(0, len(texts), EMBED_BATCH):
@@ -155,7 +164,8 @@ def update_index(
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
         fresh_vecs = _embed(embedder, fresh, progress)
         fresh_sents: list[Sentences | None] = (
-            list(_embed_sentences(embedder, fresh, progress)) if settings.sentence_vectors else [None] * len(fresh))
+            list(_embed_sentences(embedder, fresh, progress)) if settings.sentence_vectors else [None] * len(fresh)
+        )
         report.embedded_chunks = len(fresh)
         replaced = set(new_docs) | drop
         kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
@@ -167,26 +177,42 @@ def update_index(
         docs_meta = {k: v for k, v in old_docs.items() if k not in replaced}
         for d in new_docs.values():
             n = sum(1 for c in fresh if c.doc_id == d.doc_id)
-            docs_meta[d.doc_id] = {"hash": d.content_hash, "source": d.source, "title": d.title,
-                                   "chunks": n, "chars": len(d.text)}
+            docs_meta[d.doc_id] = {
+                "hash": d.content_hash,
+                "source": d.source,
+                "title": d.title,
+                "chunks": n,
+                "chars": len(d.text),
+            }
         version = snapshot.new_version()
         with snapshot.staging(index_dir, version) as tmp:
-            write_chunks(tmp, zip(chunks, vectors), sentences)
+            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences)
             build_store(settings.vector_index, vectors).save(tmp)
-            snapshot.write_manifest(tmp, {
-                "version": version, "embedder": embedder.name, "dim": embedder.dim,
-                "chunking": _chunking(settings), "vector_index": settings.vector_index,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "chunks": len(chunks),
-                "documents": dict(sorted(docs_meta.items())),
-            })
+            snapshot.write_manifest(
+                tmp,
+                {
+                    "version": version,
+                    "embedder": embedder.name,
+                    "dim": embedder.dim,
+                    "chunking": _chunking(settings),
+                    "vector_index": settings.vector_index,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "chunks": len(chunks),
+                    "documents": dict(sorted(docs_meta.items())),
+                },
+            )
         report.documents, report.chunks, report.version = len(docs_meta), len(chunks), version
     report.seconds = time.perf_counter() - t0
     return report
 
 
 def ingest_paths(
-    paths: Sequence[Path], settings: Settings, embedder: Embedder, progress: bool = True,
-    rebuild: bool = False, prune: bool = True,
+    paths: Sequence[Path],
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool = True,
+    rebuild: bool = False,
+    prune: bool = True,
 ) -> IngestReport:
     """Make the index hold exactly the readable documents under ``paths`` (bad files are reported)."""
     t0 = time.perf_counter()
@@ -203,8 +229,9 @@ def ingest_paths(
             errors.append(exc)
             continue
         docs[doc.doc_id] = doc
-    report = update_index(settings, embedder, add=docs.values(), keep_only=seen if prune else None,
-                          rebuild=rebuild, progress=progress)
+    report = update_index(
+        settings, embedder, add=docs.values(), keep_only=seen if prune else None, rebuild=rebuild, progress=progress
+    )
     report.errors = errors
     report.seconds = time.perf_counter() - t0
     return report

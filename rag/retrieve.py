@@ -66,7 +66,7 @@ class Retriever:
 
     def _passages(self, ids: np.ndarray, scores: np.ndarray) -> list[Passage]:
         out = []
-        for rank, (i, s) in enumerate(zip(ids, scores), start=1):
+        for rank, (i, s) in enumerate(zip(ids, scores, strict=False), start=1):
             spans, vecs = self.sentences.get(int(i), ((), None))
             out.append(Passage(self.chunks[int(i)], float(s), rank, spans, vecs))
         return out

@@ -40,7 +40,9 @@ def current_dir(index_dir: Path) -> Path:
     name = pointer.read_text(encoding="utf-8").strip()
     snap = index_dir / "snapshots" / name
     if not name or not snap.is_dir():
-        raise IndexCorruptError(f"{pointer} names snapshot {name!r}, which does not exist: rebuild with `rag ingest --rebuild`")
+        raise IndexCorruptError(
+            f"{pointer} names snapshot {name!r}, which does not exist: rebuild with `rag ingest --rebuild`"
+        )
     return snap
 
 
@@ -49,7 +51,9 @@ def read_manifest(snap: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((snap / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{snap / MANIFEST} is unreadable ({exc}): rebuild with `rag ingest --rebuild`") from None
+        raise IndexCorruptError(
+            f"{snap / MANIFEST} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexCorruptError(f"{snap / MANIFEST} has an unknown format: rebuild with `rag ingest --rebuild`")
     return manifest
@@ -111,11 +115,16 @@ def staging(index_dir: Path, version: str) -> Iterator[Path]:
 
 def _prune(snaps: Path, keep: set[str], spare: int = 1) -> None:
     """Drop old snapshots, keeping the newest ``spare`` besides ``keep`` for in-flight readers."""
-    old = sorted((p for p in snaps.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in keep),
-                 key=lambda p: p.name, reverse=True)
+    old = sorted(
+        (p for p in snaps.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in keep),
+        key=lambda p: p.name,
+        reverse=True,
+    )
     for p in old[spare:]:
         shutil.rmtree(p, ignore_errors=True)
 
 
 def write_manifest(snap: Path, manifest: dict[str, Any]) -> None:
-    (snap / MANIFEST).write_text(json.dumps({"format": FORMAT, **manifest}, ensure_ascii=False, indent=1), encoding="utf-8")
+    (snap / MANIFEST).write_text(
+        json.dumps({"format": FORMAT, **manifest}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )

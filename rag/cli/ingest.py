@@ -39,8 +39,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     default = Path("seeds") if Path("seeds").is_dir() else PROJECT_ROOT / "seeds"
     paths = args.paths or [default]
     embedder = get_embedder(settings.embedder)
-    report = ingest_paths(paths, settings, embedder, progress=not args.quiet,
-                          rebuild=args.rebuild, prune=not args.keep_missing)
+    report = ingest_paths(
+        paths, settings, embedder, progress=not args.quiet, rebuild=args.rebuild, prune=not args.keep_missing
+    )
     for err in report.errors:
         print(f"skipped: {err.message}", file=sys.stderr)
     if not (args.if_stale and report.embedded_chunks == 0 and not report.removed):

@@ -61,7 +61,9 @@ def score_ranks(mode: str, ranks: Sequence[int], latencies_ms: Sequence[float]) 
 
 
 def run_retrieval(
-    retriever: Retriever, questions: Sequence[tuple[str, str]], modes: Sequence[str] = ("dense", "lexical", "hybrid"),
+    retriever: Retriever,
+    questions: Sequence[tuple[str, str]],
+    modes: Sequence[str] = ("dense", "lexical", "hybrid"),
     progress: bool = True,
 ) -> dict[str, RetrievalResult]:
     """Score every (question, gold doc_id) pair in each mode."""

@@ -30,9 +30,10 @@ class FaissStore:
         dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[0] else 0
         dim = dim or (int(vectors.shape[1]) if vectors.ndim == 2 else 1)
         if kind == "hnsw":
-            index: faiss.Index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = 64
+            hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 80
+            hnsw.hnsw.efSearch = 64
+            index: faiss.Index = hnsw
         else:
             index = faiss.IndexFlatIP(dim)
         if len(vectors):

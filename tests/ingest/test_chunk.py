@@ -12,7 +12,10 @@ def _doc(text: str) -> Document:
 
 
 def test_russian_sentences_respect_abbreviations_and_initials() -> None:
-    text = "Президент К.-Ж. Токаев встретился с Ш. Мирзиёевым в г. Ташкенте. Объём торговли вырос на 5,2 %, т.е. заметно.\n\nНовый абзац"
+    text = (
+        "Президент К.-Ж. Токаев встретился с Ш. Мирзиёевым в г. Ташкенте. "
+        "Объём торговли вырос на 5,2 %, т.е. заметно.\n\nНовый абзац"
+    )
     spans = split_sentences(text)
     sentences = [text[a:b] for a, b in spans]
     assert sentences == [
@@ -46,12 +49,12 @@ def test_offsets_round_trip_on_the_seed_article() -> None:
 def test_overlap_repeats_one_sentence_between_neighbours() -> None:
     text = " ".join(f"Предложение номер {i} про торговлю и транспорт." for i in range(40))
     chunks = chunk_document(_doc(text), max_tokens=60, overlap=1)
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in zip(chunks, chunks[1:], strict=False):
         assert nxt.start < prev.end  # they share text
         last_sentence = split_sentences(prev.text)[-1]
         assert nxt.text.startswith(prev.text[last_sentence[0] : last_sentence[1]])
     no_overlap = chunk_document(_doc(text), max_tokens=60, overlap=0)
-    for prev, nxt in zip(no_overlap, no_overlap[1:]):
+    for prev, nxt in zip(no_overlap, no_overlap[1:], strict=False):
         assert nxt.start > prev.end - 1
 
 
@@ -63,8 +66,10 @@ def test_overlong_sentence_is_split_at_words_within_budget() -> None:
 
 
 def test_chunk_titles_name_the_section() -> None:
-    text = ("Обзор\n\nПервый абзац про политику.\n\nФото: пресс-служба\n\nЭкономика и инвестиции\n\n"
-            "Товарооборот вырос. Инвестиции тоже.\n\n# Вода\n\nВодные ресурсы обсуждались.")
+    text = (
+        "Обзор\n\nПервый абзац про политику.\n\nФото: пресс-служба\n\nЭкономика и инвестиции\n\n"
+        "Товарооборот вырос. Инвестиции тоже.\n\n# Вода\n\nВодные ресурсы обсуждались."
+    )
     doc = Document("d", "d.txt", "Обзор", text, content_hash(text))
     titles = {c.text.split(".")[0]: c.title for c in chunk_document(doc, max_tokens=16, overlap=0)}
     assert titles["Первый абзац про политику"] == "Обзор"

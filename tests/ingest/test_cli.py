@@ -15,8 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def rag(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rag", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, env={"PATH": "/usr/bin:/bin", **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        timeout=300,
+    )
 
 
 def test_help_on_every_command() -> None:
@@ -53,13 +60,16 @@ def test_ingest_and_search_with_hashing_embedder(tmp_path: Path) -> None:
     assert mismatch.returncode == 3 and "'hashing'" in mismatch.stderr and "'e5-small'" in mismatch.stderr
 
 
-@pytest.mark.parametrize("args,code,message", [
-    (("search", "   "), 2, "empty"),
-    (("search", "что-то", "--index", "/nonexistent/index"), 3, "rag ingest"),
-    (("search", "x", "--top-k", "0"), 2, "at least 1"),
-    (("ingest", "/nonexistent/path"), 2, "no such file"),
-    (("search", "x", "--embedder", "word2vec", "--index", "/nonexistent"), 3, "rag ingest"),
-])
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (("search", "   "), 2, "empty"),
+        (("search", "что-то", "--index", "/nonexistent/index"), 3, "rag ingest"),
+        (("search", "x", "--top-k", "0"), 2, "at least 1"),
+        (("ingest", "/nonexistent/path"), 2, "no such file"),
+        (("search", "x", "--embedder", "word2vec", "--index", "/nonexistent"), 3, "rag ingest"),
+    ],
+)
 def test_bad_input_is_one_line_error(args: tuple[str, ...], code: int, message: str) -> None:
     res = rag(*args)
     assert res.returncode == code, res.stderr

@@ -52,8 +52,9 @@ def test_sigkill_mid_ingest_keeps_previous_index(tmp_path: Path) -> None:
 
     _write_corpus(corpus, 60, "зерно")  # every document changes, 60 to embed in slow batches
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(settings.index_dir), str(corpus)],
-                             stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(settings.index_dir), str(corpus)], stdout=subprocess.PIPE, text=True, env=env
+    )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "EMBEDDING"
     time.sleep(0.1)
@@ -73,8 +74,9 @@ def test_sigkill_mid_ingest_keeps_previous_index(tmp_path: Path) -> None:
     assert "зерно" in open_retriever(settings).search("зерно", 1)[0].chunk.text
 
 
-def test_failure_before_the_pointer_swap_keeps_previous_index(hashing_settings: Settings, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_before_the_pointer_swap_keeps_previous_index(
+    hashing_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     corpus = tmp_path / "docs"
     _write_corpus(corpus, 2, "хлопок")
     first = ingest_paths([corpus], hashing_settings, get_embedder("hashing"), progress=False)

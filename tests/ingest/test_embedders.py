@@ -42,8 +42,9 @@ def test_deterministic(embedder: Embedder) -> None:
 def test_related_text_scores_above_unrelated(embedder: Embedder) -> None:
     # English pairs, so the English-only MiniLM is held to the same contract.
     q = embedder.embed_queries(["trade volume between the two countries"])[0]
-    p = embedder.embed_passages(["The trade volume between the countries reached 3 billion dollars.",
-                                 "A recipe for apple pie with cinnamon."])
+    p = embedder.embed_passages(
+        ["The trade volume between the countries reached 3 billion dollars.", "A recipe for apple pie with cinnamon."]
+    )
     scores = p @ q
     assert scores[0] > scores[1]
 

@@ -26,7 +26,9 @@ def corpus(tmp_path: Path) -> Path:
     (d / "sub").mkdir()
     (d / "sub" / "page.html").write_text(
         "<html><head><title>Туризм</title><style>p{}</style></head><body><nav>меню</nav>"
-        "<p>Туристический поток вырос вдвое.</p><script>var x=1</script></body></html>", encoding="utf-8")
+        "<p>Туристический поток вырос вдвое.</p><script>var x=1</script></body></html>",
+        encoding="utf-8",
+    )
     return d
 
 
