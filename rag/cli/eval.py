@@ -90,6 +90,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     questions = dataset.questions[: args.limit] if args.limit else dataset.questions
     progress = not args.no_progress
     embedder = get_embedder(settings.embedder)
+    if args.retrieval_only:  # sentence vectors only serve answers: skip embedding them
+        settings = replace(settings, sentence_vectors=False)
     retriever = open_corpus(dataset, settings, embedder, args.cache, progress)
     for problem in corpus_problems(dataset, retriever):
         print(f"rag eval: warning: {problem}", file=sys.stderr)

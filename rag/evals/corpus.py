@@ -73,7 +73,8 @@ def load_dataset(spec: str, settings: Settings, corpus: list[Path] | None = None
 
 def cache_dir(root: Path, dataset: Dataset, settings: Settings, embedder: Embedder) -> Path:
     """Where this dataset's index is kept between runs."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{dataset.name}-{embedder.name}-{settings.vector_index}")
+    kind = settings.vector_index + ("" if settings.sentence_vectors else "-nosent")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{dataset.name}-{embedder.name}-{kind}")
     return root / slug
 
 
