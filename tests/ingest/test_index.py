@@ -132,3 +132,15 @@ def test_sentence_vectors_are_stored_and_carried(hashing_settings: Settings, cor
     passages = retriever.search("вода", 3)
     assert passages[0].sentence_vectors is not None
     assert score_sentences("вода", passages, NoPassages())  # type: ignore[arg-type]
+
+
+def test_hnsw_index_finds_what_flat_finds(hashing_settings: Settings, corpus: Path) -> None:
+    flat = _ingest(hashing_settings, corpus)
+    hnsw_settings = replace(hashing_settings, index_dir=hashing_settings.index_dir.parent / "hnsw", vector_index="hnsw")
+    _ingest(hnsw_settings, corpus)
+    assert len(list_documents(hnsw_settings.index_dir)) == flat.documents
+    for query in ("товарооборот", "водные ресурсы", "туристический поток"):
+        a = [p.chunk.chunk_id for p in open_retriever(hashing_settings).search(query, 2, "dense")]
+        b = [p.chunk.chunk_id for p in open_retriever(hnsw_settings).search(query, 2, "dense")]
+        assert a == b
+    assert type(open_retriever(hnsw_settings).store._index).__name__ == "IndexHNSWFlat"  # type: ignore[attr-defined]
