@@ -16,20 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from rag import snapshot
 from rag.chunk import chunk_document, passage_sentences
 from rag.chunkstore import Sentences, read_chunks, read_sentences, write_chunks
 from rag.config import Settings
 from rag.embed import Embedder
+from rag.embed.batch import embed_passages
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
 from rag.load import discover, load_path
 from rag.store import build_store
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 16
 
 
 @dataclass
@@ -81,28 +80,13 @@ def _chunking(settings: Settings) -> dict[str, Any]:
 def _embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> list[Sentences]:
     """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
     spans = [tuple(passage_sentences(c.text)) for c in chunks]
-    texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=False) for a, b in sp]
-    vecs = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(texts), desc="sentences", unit="sent", disable=not progress or not texts) as bar:
-        for i in range(0, len(texts), EMBED_BATCH):
-            batch = texts[i : i + EMBED_BATCH]
-            vecs[i : i + len(batch)] = embedder.embed_passages(batch)
-            bar.update(len(batch))
+    texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=True) for a, b in sp]
+    vecs = embed_passages(embedder, texts, "embedding sentences", progress)
     out: list[Sentences] = []
     pos = 0
     for sp in spans:
         out.append((sp, vecs[pos : pos + len(sp)]))
         pos += len(sp)
-    return out
-
-
-def _embed(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> np.ndarray:
-    out = np.empty((len(chunks), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
-        for i in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[i : i + EMBED_BATCH]
-            out[i : i + len(batch)] = embedder.embed_passages([c.text for c in batch])
-            bar.update(len(batch))
     return out
 
 
@@ -162,7 +146,7 @@ def update_index(
             return report
 
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
-        fresh_vecs = _embed(embedder, fresh, progress)
+        fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress)
         fresh_sents: list[Sentences | None] = (
             list(_embed_sentences(embedder, fresh, progress)) if settings.sentence_vectors else [None] * len(fresh)
         )
