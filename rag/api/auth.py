@@ -50,7 +50,9 @@ class Keyring:
             key, sep, origins = entry.partition("@")
             allowed = frozenset(o.strip().rstrip("/") for o in origins.split("|") if o.strip())
             if not key.strip() or not sep or not allowed:
-                raise ConfigError(f"widget key entry {entry!r} must look like key@https://site.example|https://other.example")
+                raise ConfigError(
+                    f"widget key entry {entry!r} must look like key@https://site.example|https://other.example"
+                )
             widget.append((key.strip(), allowed))
         return cls(tuple(settings.api_keys), tuple(settings.admin_keys), tuple(widget))
 
@@ -116,8 +118,12 @@ class AuthGuard:
         per_minute = s.widget_rate_limit_per_minute if caller.role == "widget" else s.rate_limit_per_minute
         wait = self.limiter.acquire(caller.identity, per_minute)
         if wait > 0:
-            raise ApiError(429, "rate_limited", f"rate limit of {per_minute} requests per minute exceeded; "
-                           "retry later", headers={"Retry-After": retry_after(wait)})
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"rate limit of {per_minute} requests per minute exceeded; retry later",
+                headers={"Retry-After": retry_after(wait)},
+            )
         connection.state.caller = caller
 
     def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:

@@ -35,8 +35,11 @@ def check_text(value: str, settings: Settings, what: str = "question") -> str:
     if not text:
         raise InputError(f"the {what} is empty")
     if len(text) > settings.max_question_chars:
-        raise ApiError(400, f"{what}_too_long",
-                       f"the {what} has {len(text)} characters; the limit is {settings.max_question_chars}")
+        raise ApiError(
+            400,
+            f"{what}_too_long",
+            f"the {what} has {len(text)} characters; the limit is {settings.max_question_chars}",
+        )
     return text
 
 

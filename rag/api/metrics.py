@@ -23,12 +23,23 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("rag_http_requests", "HTTP requests by route, method and status",
-                                ["route", "method", "status"], registry=r)
-        self.latency = Histogram("rag_http_request_duration_seconds", "HTTP request latency (whole response)",
-                                 ["route", "method"], buckets=LATENCY_BUCKETS, registry=r)
-        self.stage = Histogram("rag_stage_duration_seconds", "Pipeline stage time per answer",
-                               ["stage"], buckets=LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "rag_http_requests", "HTTP requests by route, method and status", ["route", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "rag_http_request_duration_seconds",
+            "HTTP request latency (whole response)",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.stage = Histogram(
+            "rag_stage_duration_seconds",
+            "Pipeline stage time per answer",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.answers = Counter("rag_answers", "Answers by generator and outcome", ["generator", "outcome"], registry=r)
         self.tokens = Counter("rag_generated_tokens", "Answer tokens (cl100k) by generator", ["generator"], registry=r)
         self.ingests = Counter("rag_ingests", "Index updates through the API by outcome", ["outcome"], registry=r)

@@ -150,8 +150,12 @@ class Service:
                 self.http.get(url, timeout=2.0)
                 status["url"] = url
             except httpx.HTTPError as exc:
-                status = {"ok": False, "name": name, "url": url,
-                          "message": f"generator {name!r} at {url} is unreachable: {exc or type(exc).__name__}"}
+                status = {
+                    "ok": False,
+                    "name": name,
+                    "url": url,
+                    "message": f"generator {name!r} at {url} is unreachable: {exc or type(exc).__name__}",
+                }
         self._probe = (now, status)
         return status
 

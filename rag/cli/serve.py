@@ -21,13 +21,20 @@ FACTORY = "rag.api.app:create_app_from_env"
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `rag serve`."""
-    p = subparsers.add_parser("serve", help="run the HTTP API (Uvicorn)",
-                              description="Serve the HTTP API: /v1/ask, /v1/search, /v1/chat/completions, ...")
+    p = subparsers.add_parser(
+        "serve",
+        help="run the HTTP API (Uvicorn)",
+        description="Serve the HTTP API: /v1/ask, /v1/search, /v1/chat/completions, ...",
+    )
     p.add_argument("--host", help="bind address (RAG_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (RAG_PORT, default 8000)")
     p.add_argument("--workers", type=int, help="worker processes (RAG_WORKERS, default 1)")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                   help="Uvicorn log level (default info)")
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="Uvicorn log level (default info)",
+    )
     add_index_option(p)
 
 
@@ -68,8 +75,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     Keyring.from_settings(settings)  # a malformed widget key fails here, in one line
     generator_class(settings.generator)  # and so does an unknown generator name
-    common = {"host": settings.host, "port": settings.port, "log_level": args.log_level,
-              "proxy_headers": False, "server_header": False}
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": args.log_level,
+        "proxy_headers": False,
+        "server_header": False,
+    }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **common)
     else:

@@ -49,8 +49,12 @@ def make_settings(hashing_index: Path, tmp_path: Path) -> Any:
         index_dir = tmp_path / f"index-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(hashing_index, index_dir)
         # Hashing vectors score far below e5's refusal threshold: never refuse unless a test asks to.
-        base: dict[str, Any] = {"embedder": "hashing", "generator": "echo", "index_dir": index_dir,
-                                "refusal_threshold": -100.0}
+        base: dict[str, Any] = {
+            "embedder": "hashing",
+            "generator": "echo",
+            "index_dir": index_dir,
+            "refusal_threshold": -100.0,
+        }
         return load_settings(env={}, **{**base, **overrides})
 
     return make
@@ -116,18 +120,35 @@ def run_server(settings: Settings, *args: str, env: dict[str, str] | None = None
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     variables = {
-        "RAG_INDEX_DIR": str(settings.index_dir), "RAG_EMBEDDER": settings.embedder,
-        "RAG_GENERATOR": settings.generator, "RAG_API_KEYS": ",".join(settings.api_keys),
-        "RAG_ADMIN_KEYS": ",".join(settings.admin_keys), "RAG_WIDGET_KEYS": ",".join(settings.widget_keys),
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "RAG_EMBEDDER": settings.embedder,
+        "RAG_GENERATOR": settings.generator,
+        "RAG_API_KEYS": ",".join(settings.api_keys),
+        "RAG_ADMIN_KEYS": ",".join(settings.admin_keys),
+        "RAG_WIDGET_KEYS": ",".join(settings.widget_keys),
         "RAG_RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
         "RAG_REFUSAL_THRESHOLD": str(settings.refusal_threshold),
     }
     log = Path(settings.index_dir).parent / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", *args],
-            env={**clean, **variables, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+            [
+                sys.executable,
+                "-m",
+                "rag",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                *args,
+            ],
+            env={**clean, **variables, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

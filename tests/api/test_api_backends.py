@@ -13,8 +13,9 @@ pytestmark = pytest.mark.asyncio
 
 def dead_llm(make_settings: Any) -> Any:
     """The openai generator pointed at a closed loopback port, without retries."""
-    return make_settings(generator="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
-                         llm_retries=0, llm_timeout=2.0)
+    return make_settings(
+        generator="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_retries=0, llm_timeout=2.0
+    )
 
 
 async def test_dead_llm_is_502_json_and_not_ready(make_settings: Any) -> None:
@@ -33,8 +34,10 @@ async def test_dead_llm_is_502_json_and_not_ready(make_settings: Any) -> None:
 async def test_dead_llm_mid_stream_is_an_error_event(make_settings: Any) -> None:
     async with app_client(dead_llm(make_settings)) as client:
         r = await client.post("/v1/ask", json={"question": "Какой товарооборот?", "stream": True})
-        chat = await client.post("/v1/chat/completions", json={
-            "stream": True, "messages": [{"role": "user", "content": "Какой товарооборот?"}]})
+        chat = await client.post(
+            "/v1/chat/completions",
+            json={"stream": True, "messages": [{"role": "user", "content": "Какой товарооборот?"}]},
+        )
     assert r.status_code == 200
     events = parse_sse(r.text)
     assert [e.event for e in events] == ["error"]
@@ -61,8 +64,9 @@ async def test_seed_index_answers_a_known_fact_with_the_extractive_generator(see
     async with app_client(settings) as client:
         r = await client.post("/v1/ask", json={"question": "Каким был товарооборот в январе–сентябре 2025 года?"})
         refused = await client.post("/v1/ask", json={"question": "Сколько стоит билет на Луну?"})
-        stream = await client.post("/v1/ask", json={"question": "Каким был товарооборот в январе–сентябре 2025 года?",
-                                                    "stream": True})
+        stream = await client.post(
+            "/v1/ask", json={"question": "Каким был товарооборот в январе–сентябре 2025 года?", "stream": True}
+        )
     body = r.json()
     assert r.status_code == 200 and body["refused"] is False
     assert "3,39" in body["answer"]

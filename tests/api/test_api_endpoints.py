@@ -125,9 +125,12 @@ async def test_models_and_chat_completion(make_settings: Any) -> None:
         models = (await client.get("/v1/models")).json()
         assert models["object"] == "list" and models["data"][0]["id"] == "echo"
         assert {"extractive", "echo"} <= {m["id"] for m in models["data"]}
-        messages = [{"role": "system", "content": "ignored"}, {"role": "user", "content": "старый вопрос"},
-                    {"role": "assistant", "content": "..."},
-                    {"role": "user", "content": [{"type": "text", "text": QUESTION}]}]
+        messages = [
+            {"role": "system", "content": "ignored"},
+            {"role": "user", "content": "старый вопрос"},
+            {"role": "assistant", "content": "..."},
+            {"role": "user", "content": [{"type": "text", "text": QUESTION}]},
+        ]
         r = await client.post("/v1/chat/completions", json={"model": "no-such-model", "messages": messages})
         ask = (await client.post("/v1/ask", json={"question": QUESTION})).json()
         assert r.status_code == 200, r.text

@@ -14,8 +14,13 @@ SITE, OTHER = "https://intranet.example", "https://evil.example"
 
 
 def keyed(make_settings: Any, **overrides: Any) -> Any:
-    return make_settings(api_keys=("qk",), admin_keys=("ak",), widget_keys=(f"wk@{SITE}|https://b.example",),
-                         cors_origins=("https://app.example",), **overrides)
+    return make_settings(
+        api_keys=("qk",),
+        admin_keys=("ak",),
+        widget_keys=(f"wk@{SITE}|https://b.example",),
+        cors_origins=("https://app.example",),
+        **overrides,
+    )
 
 
 def bearer(key: str, **extra: str) -> dict[str, str]:
@@ -43,8 +48,9 @@ async def test_missing_or_wrong_key_is_401(make_settings: Any) -> None:
 async def test_admin_routes_need_an_admin_key(make_settings: Any) -> None:
     async with app_client(keyed(make_settings)) as client:
         assert_error(await client.get("/v1/documents", headers=bearer("qk")), 403, "forbidden")
-        assert_error(await client.post("/v1/documents?filename=a.txt", content=b"x", headers=bearer("qk")),
-                     403, "forbidden")
+        assert_error(
+            await client.post("/v1/documents?filename=a.txt", content=b"x", headers=bearer("qk")), 403, "forbidden"
+        )
         assert_error(await client.delete("/v1/documents/x.txt", headers=bearer("qk")), 403, "forbidden")
         assert_error(await client.get("/v1/documents"), 401, "unauthorized")
         assert (await client.get("/v1/documents", headers=bearer("ak"))).status_code == 200
@@ -72,8 +78,10 @@ async def test_widget_keys_are_bound_to_origins_and_query_only(make_settings: An
 
 
 async def test_cors_allow_list(make_settings: Any) -> None:
-    preflight = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
     async with app_client(keyed(make_settings)) as client:
         for origin in ("https://app.example", SITE):  # configured origin, and a widget key's origin
             r = await client.options("/v1/ask", headers={"Origin": origin, **preflight})
@@ -102,8 +110,9 @@ async def test_rate_limits_per_key_with_retry_after(make_settings: Any) -> None:
         # Another key has its own budget; widget keys have their own, lower one.
         assert (await client.post("/v1/search", json={"query": "Ташкент"}, headers=bearer("ak"))).status_code == 200
         widget = bearer("wk", Origin=SITE)
-        codes = [(await client.post("/v1/search", json={"query": "Ташкент"}, headers=widget)).status_code
-                 for _ in range(3)]
+        codes = [
+            (await client.post("/v1/search", json={"query": "Ташкент"}, headers=widget)).status_code for _ in range(3)
+        ]
         assert codes == [200, 200, 429]
         assert (await client.get("/healthz")).status_code == 200  # public paths are not limited
 
@@ -137,8 +146,9 @@ async def test_upload_size_and_type_limits(make_settings: Any) -> None:
         assert_error(await client.post("/v1/documents", files={"file": ("big.txt", big)}), 413, "upload_too_large")
         huge = b"a" * 200_000
         assert_error(await client.post("/v1/documents?filename=huge.txt", content=huge), 413, "upload_too_large")
-        assert_error(await client.post("/v1/documents", files={"file": ("x.pdf", b"%PDF-1.4")}),
-                     415, "unsupported_file_type")
+        assert_error(
+            await client.post("/v1/documents", files={"file": ("x.pdf", b"%PDF-1.4")}), 415, "unsupported_file_type"
+        )
         assert_error(await client.post("/v1/documents", files={"file": ("x.txt", b"ab\x00cd")}), 415, "bad_document")
         assert_error(await client.post("/v1/documents", files={"file": ("x.md", b"\xff\xfe\xfa")}), 415, "bad_document")
         assert_error(await client.post("/v1/documents", content=b"no name"), 400, "missing_filename")
@@ -148,20 +158,23 @@ async def test_upload_size_and_type_limits(make_settings: Any) -> None:
         assert r.status_code == 201 and r.json()["doc_id"] == "evil.txt"
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (b"{bad json", 400, "invalid_json"),
-    (b"", 400, "invalid_json"),
-    (b"{\"question\": \"\xff\"}", 400, "invalid_json"),
-    (b"[]", 422, "invalid_request"),
-    (b'"text"', 422, "invalid_request"),
-    (b"{}", 422, "invalid_request"),
-    (b'{"question": 42}', 422, "invalid_request"),
-    (b'{"question": null}', 422, "invalid_request"),
-    (b'{"question": "ok", "top_k": "five"}', 422, "invalid_request"),
-    (b'{"question": "ok", "stream": "yes"}', 422, "invalid_request"),
-    (b'{"question": "   "}', 400, "invalid_input"),
-    (b'{"question": ""}', 400, "invalid_input"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{bad json", 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+        (b'{"question": "\xff"}', 400, "invalid_json"),
+        (b"[]", 422, "invalid_request"),
+        (b'"text"', 422, "invalid_request"),
+        (b"{}", 422, "invalid_request"),
+        (b'{"question": 42}', 422, "invalid_request"),
+        (b'{"question": null}', 422, "invalid_request"),
+        (b'{"question": "ok", "top_k": "five"}', 422, "invalid_request"),
+        (b'{"question": "ok", "stream": "yes"}', 422, "invalid_request"),
+        (b'{"question": "   "}', 400, "invalid_input"),
+        (b'{"question": ""}', 400, "invalid_input"),
+    ],
+)
 async def test_bad_bodies_are_400_or_422_never_500(make_settings: Any, body: bytes, status: int, code: str) -> None:
     async with app_client(make_settings()) as client:
         r = await client.post("/v1/ask", content=body, headers={"Content-Type": "application/json"})

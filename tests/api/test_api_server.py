@@ -35,8 +35,16 @@ def server(hashing_index: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
     index_dir = tmp_path_factory.mktemp("api-server") / "index"
     shutil.copytree(hashing_index, index_dir)
-    settings = load_settings(env={}, index_dir=index_dir, embedder="hashing", generator="echo",
-                             api_keys=(Q_KEY,), admin_keys=(A_KEY,), rate_limit_per_minute=0, refusal_threshold=-100.0)
+    settings = load_settings(
+        env={},
+        index_dir=index_dir,
+        embedder="hashing",
+        generator="echo",
+        api_keys=(Q_KEY,),
+        admin_keys=(A_KEY,),
+        rate_limit_per_minute=0,
+        refusal_threshold=-100.0,
+    )
     with run_server(settings) as srv:
         yield srv
 
@@ -60,8 +68,9 @@ def test_openai_client_non_streaming(server: Server) -> None:
 def test_openai_client_streaming(server: Server) -> None:
     with openai.OpenAI(base_url=server.url + "/v1", api_key=Q_KEY, max_retries=0) as client:
         full = client.chat.completions.create(model="echo", messages=[{"role": "user", "content": QUESTION}])
-        stream = client.chat.completions.create(model="echo", stream=True,
-                                                messages=[{"role": "user", "content": QUESTION}])
+        stream = client.chat.completions.create(
+            model="echo", stream=True, messages=[{"role": "user", "content": QUESTION}]
+        )
         chunks = list(stream)
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     pieces = [c.choices[0].delta.content or "" for c in chunks]
@@ -85,8 +94,9 @@ def test_openai_client_errors(server: Server) -> None:
 def test_sse_arrives_incrementally_over_the_socket(server: Server) -> None:
     frames: list[tuple[float, bytes]] = []
     headers = {"Authorization": f"Bearer {Q_KEY}", "Accept": "text/event-stream"}
-    with httpx.stream("POST", server.url + "/v1/ask", json={"question": QUESTION, "stream": True},
-                      headers=headers, timeout=30) as r:
+    with httpx.stream(
+        "POST", server.url + "/v1/ask", json={"question": QUESTION, "stream": True}, headers=headers, timeout=30
+    ) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         assert r.headers["cache-control"] == "no-cache"
         for chunk in r.iter_raw():
@@ -112,8 +122,11 @@ async def test_50_parallel_questions_during_an_ingest(server: Server) -> None:
 
         async def upload() -> httpx.Response:
             await asyncio.sleep(0.05)  # let the first questions reach the server
-            return await client.post(f"/v1/documents?filename={NEW_DOC}", content=NEW_TEXT.encode(),
-                                     headers={"Authorization": f"Bearer {A_KEY}"})
+            return await client.post(
+                f"/v1/documents?filename={NEW_DOC}",
+                content=NEW_TEXT.encode(),
+                headers={"Authorization": f"Bearer {A_KEY}"},
+            )
 
         # 25 questions at once, then the upload, then 25 more spread over the ingest; the very last
         # one waits for the swap, so both snapshots are certainly seen.
@@ -143,23 +156,32 @@ async def test_50_parallel_questions_during_an_ingest(server: Server) -> None:
     assert {c["doc_id"] for c in before["citations"]} == {"kazakhstan-uzbekistan.ru.txt"}
     assert {c["doc_id"] for c in after["citations"]} == {NEW_DOC}
     latencies = sorted(t for _, t in results)
-    print(f"\n50 asks during ingest: versions {Counter(r.headers['x-index-version'] for r, _ in results)}, "
-          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {latencies[47] * 1000:.0f} ms, "
-          f"ingest {up.json()['report']['seconds']:.2f} s")
+    print(
+        f"\n50 asks during ingest: versions {Counter(r.headers['x-index-version'] for r, _ in results)}, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {latencies[47] * 1000:.0f} ms, "
+        f"ingest {up.json()['report']['seconds']:.2f} s"
+    )
 
 
 def test_workers_pick_up_an_ingest_made_by_another_worker(make_settings: Any) -> None:
     settings = make_settings(api_keys=(Q_KEY,), admin_keys=(A_KEY,), rate_limit_per_minute=0)
     with run_server(settings, "--workers", "2") as srv:
+
         def versions() -> set[str]:
             # A new connection per request, so both workers answer some of them.
-            return {httpx.post(srv.url + "/v1/search", json={"query": "Ташкент"},
-                               headers={"Authorization": f"Bearer {Q_KEY}"}).headers["x-index-version"]
-                    for _ in range(12)}
+            return {
+                httpx.post(
+                    srv.url + "/v1/search", json={"query": "Ташкент"}, headers={"Authorization": f"Bearer {Q_KEY}"}
+                ).headers["x-index-version"]
+                for _ in range(12)
+            }
 
         assert len(versions()) == 1
-        up = httpx.post(f"{srv.url}/v1/documents?filename=extra.txt", content="Новости Ташкента.".encode(),
-                        headers={"Authorization": f"Bearer {A_KEY}"})
+        up = httpx.post(
+            f"{srv.url}/v1/documents?filename=extra.txt",
+            content="Новости Ташкента.".encode(),
+            headers={"Authorization": f"Bearer {A_KEY}"},
+        )
         assert up.status_code == 201
         time.sleep(1.2)  # workers look for a new snapshot at most once a second
         assert versions() == {up.json()["report"]["version"]}

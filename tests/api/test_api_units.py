@@ -53,8 +53,14 @@ def test_non_loopback_needs_keys(host: str) -> None:
 
 def test_rag_serve_refuses_public_bind_without_keys_in_one_line() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    r = subprocess.run([sys.executable, "-m", "rag", "serve", "--host", "0.0.0.0", "--port", "9"],
-                       env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "rag", "serve", "--host", "0.0.0.0", "--port", "9"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("rag serve: error: refusing to serve on 0.0.0.0")

@@ -56,8 +56,9 @@ async def upload_document(
     if not name:
         raise ApiError(400, "missing_filename", "name the file: multipart filename or ?filename=doc.txt")
     if Path(name).suffix.lower() not in SUPPORTED:
-        raise ApiError(415, "unsupported_file_type",
-                       f"{name}: unsupported file type; supported: {', '.join(SUPPORTED)}")
+        raise ApiError(
+            415, "unsupported_file_type", f"{name}: unsupported file type; supported: {', '.join(SUPPORTED)}"
+        )
     if len(data) > limit:
         raise ApiError(413, "upload_too_large", f"the upload is over the limit of {limit} bytes")
     try:
@@ -81,5 +82,8 @@ async def delete_document(doc_id: FromPath[str], service: ServiceDep) -> dict[st
 
 def document_router(max_upload_bytes: int) -> Router:
     """The document routes under ``/v1/documents``, with a body limit fit for uploads."""
-    return Router(path=PREFIX, route_handlers=[list_documents, upload_document, delete_document],
-                  request_max_body_size=max_upload_bytes + MULTIPART_SLACK)
+    return Router(
+        path=PREFIX,
+        route_handlers=[list_documents, upload_document, delete_document],
+        request_max_body_size=max_upload_bytes + MULTIPART_SLACK,
+    )

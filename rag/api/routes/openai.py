@@ -84,18 +84,26 @@ async def chat_completions(data: JSONBody[ChatRequest], service: ServiceDep, met
     headers = {"X-Index-Version": retriever.index_version}
     if data.stream:
         events = await anyio.to_thread.run_sync(stream_answer, *args)
-        return Stream(chunks(events, metrics, meta, question), media_type="text/event-stream",
-                      headers={**SSE_HEADERS, **headers})
+        return Stream(
+            chunks(events, metrics, meta, question), media_type="text/event-stream", headers={**SSE_HEADERS, **headers}
+        )
     answer = await anyio.to_thread.run_sync(answer_question, *args)
     body = answer.to_dict()
     completion = count_tokens(body["answer"])
     metrics.observe_answer(body, completion)
-    return Response({
-        **meta, "object": "chat.completion",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": body["answer"]}, "finish_reason": "stop"}],
-        "usage": _usage(question, completion),
-        "citations": body["citations"], "refused": body["refused"],
-    }, headers=headers)
+    return Response(
+        {
+            **meta,
+            "object": "chat.completion",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": body["answer"]}, "finish_reason": "stop"}
+            ],
+            "usage": _usage(question, completion),
+            "citations": body["citations"],
+            "refused": body["refused"],
+        },
+        headers=headers,
+    )
 
 
 def _usage(question: str, completion: int) -> dict[str, int]:
@@ -115,8 +123,14 @@ async def chunks(events: Iterator[Any], metrics: Metrics, meta: dict[str, Any], 
         if kind == "delta" and data.get("text"):
             yield _chunk(meta, {"content": data["text"]})
         elif kind == "done":
-            yield _chunk(meta, {}, "stop", citations=data.get("citations", []), refused=data.get("refused", False),
-                         usage=_usage(question, count_tokens(data.get("answer", ""))))
+            yield _chunk(
+                meta,
+                {},
+                "stop",
+                citations=data.get("citations", []),
+                refused=data.get("refused", False),
+                usage=_usage(question, count_tokens(data.get("answer", ""))),
+            )
             yield b"data: [DONE]\n\n"
         elif kind == "error":
             yield sse(None, data)

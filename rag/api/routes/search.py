@@ -33,5 +33,4 @@ async def search(data: JSONBody[SearchRequest], service: ServiceDep) -> Response
         raise ApiError(400, "invalid_mode", f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
     retriever = await anyio.to_thread.run_sync(service.retriever)
     passages = await anyio.to_thread.run_sync(retriever.search, query, top_k, mode)
-    return Response({"passages": [p.to_dict() for p in passages]},
-                    headers={"X-Index-Version": retriever.index_version})
+    return Response({"passages": [p.to_dict() for p in passages]}, headers={"X-Index-Version": retriever.index_version})
