@@ -6,9 +6,10 @@
 check run when ``stream_answer`` is called, so a bad question or a missing index raises before a
 caller commits to a streaming response; only generator failures arrive as an ``error`` event.
 
-Refusal happens before any LLM call: when the best sentence of the retrieved passages scores
-below ``settings.refusal_threshold`` (see :mod:`rag.relevance`), the answer is a fixed, localized
-message and no generator runs.
+Refusal happens before any LLM call: when no sentence of the retrieved passages reaches
+``settings.refusal_threshold`` in relevance (see :mod:`rag.relevance`; the question's words are
+weighted by their idf over the whole index), the answer is a fixed, localized message and no
+generator runs. A generator that quotes sentences (``extractive``) gets those same scores.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from rag.config import Settings
 from rag.errors import GeneratorError, InputError
 from rag.generate import Generator
 from rag.lang import detect_language
+from rag.lexical import tokenize
 from rag.prompt import pack_passages, refusal_message
-from rag.relevance import score_sentences
+from rag.relevance import ScoredSentence, best_relevance, score_sentences, should_refuse
 from rag.types import Answer, Passage
 
 if TYPE_CHECKING:
@@ -62,10 +64,20 @@ class _Run:
     question: str
     language: str
     context: list[Passage]
+    scored: list[ScoredSentence]
     refused: bool
     started: float
     retrieve_ms: float
     sent: list[str] = field(default_factory=list)
+
+
+def _score(question: str, context: list[Passage], retriever: Retriever) -> list[ScoredSentence]:
+    """Sentence scores of the context, the question's words weighted by corpus idf when known."""
+    if not context:
+        return []
+    lexical = getattr(retriever, "lexical", None)  # retrievers without a BM25 index use local idf
+    idf = lexical.idf(tokenize(question)) if lexical is not None else None
+    return score_sentences(question, context, retriever.embedder, idf)
 
 
 def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int | None) -> _Run:
@@ -76,19 +88,24 @@ def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int
         raise InputError(f"top_k must be between 1 and {settings.max_top_k}, not {k}")
     passages = retriever.search(question, k, mode=settings.search_mode)
     context = pack_passages(passages, settings.context_tokens)
-    scored = score_sentences(question, context, retriever.embedder) if context else []
-    refused = not scored or scored[0].score < settings.refusal_threshold
+    scored = _score(question, context, retriever)
+    refused = should_refuse(scored, settings.refusal_threshold)
     if refused:
-        best = scored[0].score if scored else float("nan")
-        log.info("refusing: best sentence scores %.3f < %.3f", best, settings.refusal_threshold)
+        log.info("refusing: best relevance %.3f < %.3f", best_relevance(scored), settings.refusal_threshold)
     retrieve_ms = (time.perf_counter() - started) * 1000
-    return _Run(question, detect_language(question), context, refused, started, retrieve_ms)
+    return _Run(question, detect_language(question), context, scored, refused, started, retrieve_ms)
 
 
 def _write(run: _Run, generator: Generator) -> PyGenerator[str, None, None]:
     """Stream the generator's text through the citation filter, recording what was sent."""
     markers = MarkerFilter(len(run.context))
-    for piece in generator.stream(run.question, run.context, run.language):
+    # A generator that quotes sentences reuses the scores the refusal check computed.
+    quote = getattr(generator, "stream_scored", None)
+    if quote is not None:
+        pieces = quote(run.question, run.context, run.scored, run.language)
+    else:
+        pieces = generator.stream(run.question, run.context, run.language)
+    for piece in pieces:
         text = markers.feed(piece)
         if text:
             run.sent.append(text)

@@ -62,9 +62,9 @@ class Settings:
     llm_max_tokens: int = 512
     # Seconds to wait before the first retry of a failed LLM call (doubles per retry).
     llm_retry_backoff: float = 0.5
-    # Refuse before any LLM call when the best sentence of the retrieved passages scores below
-    # this relevance (rag/relevance.py; calibrated on evals/seed_questions.jsonl, see docs/answering.md).
-    refusal_threshold: float = 1.05
+    # Refuse before any LLM call when no sentence of the retrieved passages reaches this relevance
+    # (rag/relevance.py; calibrated on evals/seed_questions.jsonl, see docs/answering.md).
+    refusal_threshold: float = 0.8
     # Fall back to the extractive generator when the configured LLM backend fails.
     llm_fallback: bool = False
     # HTTP service: bind address, port, worker processes.

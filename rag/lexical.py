@@ -9,8 +9,10 @@ and decimal commas to points, so "3,39" in a question matches "3.39" in a text.
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import bm25s
@@ -64,9 +66,15 @@ class LexicalIndex:
     def __init__(self, texts: Sequence[str]) -> None:
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
+        tokenized = [tokenize(t) for t in texts]
+        self._df = Counter(t for tokens in tokenized for t in set(tokens))
         if texts:
             # An empty token list would make bm25s skip the document and shift every row id.
-            self._bm25.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
+            self._bm25.index([tokens or ["\u2205"] for tokens in tokenized], show_progress=False)
+
+    def idf(self, tokens: Iterable[str]) -> dict[str, float]:
+        """Inverse document frequency of each token over the whole corpus; unseen tokens weigh most."""
+        return {t: math.log((self.size + 1) / (self._df.get(t, 0) + 0.5)) for t in tokens}
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score for every text, in corpus order (zeros when nothing matches)."""

@@ -102,3 +102,9 @@ def embed_query(embedder: Embedder, text: str) -> np.ndarray:
         while len(_query_cache) > _QUERY_CACHE_SIZE:
             _query_cache.popitem(last=False)
     return vec
+
+
+def clear_query_cache() -> None:
+    """Forget every remembered query vector (so a timed run pays for each question's embedding)."""
+    with _query_lock:
+        _query_cache.clear()

@@ -14,6 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rag.config import Settings
+from rag.embed import clear_query_cache
 from rag.evals.dataset import EvalQuestion
 from rag.evals.gold import gold_chunks, gold_rank
 from rag.evals.metrics import Scored, percentiles, summarize, supports, word_count
@@ -27,11 +28,7 @@ def forget_query_vectors() -> None:
     # Retrieval, the refusal check and the extractive answer share rag.embed's query cache. Without
     # this, the second search mode and the answer pass would time cache hits, not what a new
     # question to the service costs. Within one pass the sharing is real pipeline behaviour.
-    from rag import embed
-
-    cache = getattr(embed, "_query_cache", None)
-    if cache is not None:
-        cache.clear()
+    clear_query_cache()
 
 
 @dataclass

@@ -1,11 +1,17 @@
 """The default generator: answers by quoting the best sentences of the passages, no model server.
 
 Sentences are scored against the question by :mod:`rag.relevance` (embedder cosine, stemmed
-lexical overlap, answer-type checks). The answer is the best sentence, plus the runner-up when it
-scores nearly as well (a second sentence often holds the other half of a two-part question), each
-followed by the number of the passage it came from. When nothing reaches
+lexical overlap weighted by corpus idf, neighbour context, answer-type checks, the passage's
+retrieval score as a prior). The answer is the best sentence, plus the runner-up when it scores
+nearly as well (a second sentence often holds the other half of a two-part question), each
+followed by the number of the passage it came from. When no sentence's relevance reaches
 ``settings.refusal_threshold`` it says, in the question's language, that the documents do not hold
 the answer. English questions get Russian quotes: the sources are not translated.
+
+Inside the pipeline (:mod:`rag.answer`) the generator is handed the sentence scores the refusal
+check already computed (:meth:`ExtractiveGenerator.stream_scored`): one scoring per question, with
+the corpus statistics only the retriever has. Called on its own, :meth:`stream` scores the
+passages itself, with idf over the retrieved sentences.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.generate import Generator
 from rag.prompt import refusal_message
-from rag.relevance import ScoredSentence, score_sentences
+from rag.relevance import ScoredSentence, score_sentences, should_refuse
 from rag.types import Passage
 
 # How far below the best sentence the runner-up may score and still be quoted.
@@ -41,10 +47,13 @@ class ExtractiveGenerator(Generator):
             self._embedder = get_embedder(self.settings.embedder)
         return self._embedder
 
-    def pick(self, question: str, passages: Sequence[Passage]) -> list[ScoredSentence]:
+    def pick(
+        self, question: str, passages: Sequence[Passage], scored: Sequence[ScoredSentence] | None = None
+    ) -> list[ScoredSentence]:
         """The sentences to quote, in reading order; empty when none is relevant enough."""
-        scored = score_sentences(question, passages, self.embedder)
-        if not scored or scored[0].score < self.settings.refusal_threshold:
+        if scored is None:
+            scored = score_sentences(question, passages, self.embedder)
+        if should_refuse(scored, self.settings.refusal_threshold):
             return []
         best = scored[0]
         picked = [best]
@@ -58,7 +67,13 @@ class ExtractiveGenerator(Generator):
         )
 
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
-        picked = self.pick(question, passages)
+        return self.stream_scored(question, passages, score_sentences(question, passages, self.embedder), language)
+
+    def stream_scored(
+        self, question: str, passages: Sequence[Passage], scored: Sequence[ScoredSentence], language: str
+    ) -> Iterator[str]:
+        """Like :meth:`stream`, from sentence scores already computed for these passages."""
+        picked = self.pick(question, passages, scored)
         if not picked:
             yield refusal_message(language, self.settings)
             return
