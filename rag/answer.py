@@ -100,12 +100,7 @@ def _write(run: _Run, generator: Generator) -> PyGenerator[str, None, None]:
     """Stream the generator's text through the citation filter, recording what was sent."""
     markers = MarkerFilter(len(run.context))
     # A generator that quotes sentences reuses the scores the refusal check computed.
-    quote = getattr(generator, "stream_scored", None)
-    if quote is not None:
-        pieces = quote(run.question, run.context, run.scored, run.language)
-    else:
-        pieces = generator.stream(run.question, run.context, run.language)
-    for piece in pieces:
+    for piece in generator.stream_scored(run.question, run.context, run.scored, run.language):
         text = markers.feed(piece)
         if text:
             run.sent.append(text)

@@ -75,7 +75,13 @@ def _truncate(passage: Passage, budget: int) -> Passage:
             hi = mid - 1
     cut = ends[lo] if ends else 0
     chunk = dataclasses.replace(c, text=c.text[:cut], end=c.start + cut)
-    return dataclasses.replace(passage, chunk=chunk)
+    # Stored sentences must stay inside the cut text: keep the whole ones, drop the rest.
+    keep = [i for i, (_, end) in enumerate(passage.sentences) if end <= cut]
+    vectors = passage.sentence_vectors[keep] if passage.sentence_vectors is not None else None
+    sentences = tuple(passage.sentences[i] for i in keep)
+    if not sentences:
+        vectors = None
+    return dataclasses.replace(passage, chunk=chunk, sentences=sentences, sentence_vectors=vectors)
 
 
 def pack_passages(passages: list[Passage] | tuple[Passage, ...], budget: int) -> list[Passage]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.relevance import ScoredSentence
 
 
 class Generator:
@@ -29,6 +32,12 @@ class Generator:
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
         """Yield the answer as text pieces; passage ``i`` is cited as ``[i + 1]``."""
         raise NotImplementedError
+
+    def stream_scored(
+        self, question: str, passages: Sequence[Passage], scored: Sequence[ScoredSentence], language: str
+    ) -> Iterator[str]:
+        """Like :meth:`stream`, given the pipeline's sentence scores; LLM backends ignore them."""
+        return self.stream(question, passages, language)
 
     def generate(self, question: str, passages: Sequence[Passage], language: str) -> str:
         """The whole answer at once."""
