@@ -28,8 +28,9 @@ run: index  ## set up, index seeds/, serve on http://$(HOST):$(PORT)
 
 serve: run
 
-test: setup system-deps  ## the whole suite: unit, integration, browser and the quality gates
-	CI=$${CI:-} $(BIN)/pytest -q -p no:cacheprovider
+test: setup system-deps  ## the whole suite: lint, unit, integration, browser and the quality gates
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory gates compose-check
 
 gates: setup  ## quality gates: the seed-corpus eval and the XQuAD-ru retrieval benchmark
