@@ -29,9 +29,8 @@ run: index  ## set up, index seeds/, serve on http://$(HOST):$(PORT)
 serve: run
 
 test: setup system-deps  ## the whole suite: lint, unit, integration, browser and the quality gates
-	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory lint compose-check gates
 	$(BIN)/pytest -q -p no:cacheprovider
-	$(MAKE) --no-print-directory gates compose-check
 
 gates: setup  ## quality gates: the seed-corpus eval and the XQuAD-ru retrieval benchmark
 	$(BIN)/rag eval --dataset seed --report build/eval/seed
