@@ -3,13 +3,15 @@
 Documents are compared by the sha256 of their text: unchanged ones carry their chunks and vectors
 into the new snapshot without being embedded again, changed ones are re-chunked and re-embedded,
 and ones no longer present are dropped. Each run writes a complete new snapshot and swaps it in
-atomically (see ``rag.snapshot``), so a run killed at any point leaves the previous index usable.
+atomically (see ``rag.snapshot``), so a run killed at any point leaves the previous index usable,
+and the vectors it had already made are kept for the next run (``rag.embed.resume``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from rag.chunkstore import Sentences, read_chunks, read_sentences, write_chunks
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.embed.batch import embed_passages
+from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
 from rag.load import discover, load_path
 from rag.store import build_store
@@ -77,11 +80,13 @@ def _chunking(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _embed_sentences(embedder: Embedder, chunks: Sequence[Chunk], progress: bool) -> list[Sentences]:
+def _embed_sentences(
+    embedder: Embedder, chunks: Sequence[Chunk], progress: bool, resume: ResumeCache
+) -> list[Sentences]:
     """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
     spans = [tuple(passage_sentences(c.text)) for c in chunks]
     texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=True) for a, b in sp]
-    vecs = embed_passages(embedder, texts, "embedding sentences", progress)
+    vecs = embed_passages(embedder, texts, "embedding sentences", progress, resume)
     out: list[Sentences] = []
     pos = 0
     for sp in spans:
@@ -146,10 +151,16 @@ def update_index(
             return report
 
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
-        fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress)
-        fresh_sents: list[Sentences | None] = (
-            list(_embed_sentences(embedder, fresh, progress)) if settings.sentence_vectors else [None] * len(fresh)
-        )
+        resume = ResumeCache(index_dir, embedder.name, embedder.dim)
+        try:
+            fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress, resume)
+            fresh_sents: list[Sentences | None] = (
+                list(_embed_sentences(embedder, fresh, progress, resume))
+                if settings.sentence_vectors
+                else [None] * len(fresh)
+            )
+        finally:
+            resume.close()
         report.embedded_chunks = len(fresh)
         replaced = set(new_docs) | drop
         kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
@@ -159,13 +170,13 @@ def update_index(
         vectors = np.concatenate(parts) if chunks else np.empty((0, embedder.dim), dtype=np.float32)
 
         docs_meta = {k: v for k, v in old_docs.items() if k not in replaced}
+        per_doc = Counter(c.doc_id for c in fresh)
         for d in new_docs.values():
-            n = sum(1 for c in fresh if c.doc_id == d.doc_id)
             docs_meta[d.doc_id] = {
                 "hash": d.content_hash,
                 "source": d.source,
                 "title": d.title,
-                "chunks": n,
+                "chunks": per_doc[d.doc_id],
                 "chars": len(d.text),
             }
         version = snapshot.new_version()
@@ -185,6 +196,7 @@ def update_index(
                     "documents": dict(sorted(docs_meta.items())),
                 },
             )
+        resume.clear()  # the new snapshot holds every vector now
         report.documents, report.chunks, report.version = len(docs_meta), len(chunks), version
     report.seconds = time.perf_counter() - t0
     return report

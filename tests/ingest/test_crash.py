@@ -57,7 +57,7 @@ def test_sigkill_mid_ingest_keeps_previous_index(tmp_path: Path) -> None:
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "EMBEDDING"
-    time.sleep(0.1)
+    assert child.stdout.readline().strip() == "EMBEDDING"  # so the first batch of 16 is saved
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
 
@@ -68,8 +68,23 @@ def test_sigkill_mid_ingest_keeps_previous_index(tmp_path: Path) -> None:
     assert retriever.index_version == first.version and len(retriever.chunks) == 3
     assert "хлопок" in retriever.search("хлопок", 1)[0].chunk.text
 
-    again = ingest_paths([corpus], settings, get_embedder("hashing"), progress=False)
+    from rag.embed.hashing import HashingEmbedder
+    from rag.embed.resume import FILENAME
+
+    assert (settings.index_dir / FILENAME).exists()  # the batches embedded before the kill
+
+    class Counting(HashingEmbedder):
+        embedded = 0
+
+        def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+            Counting.embedded += len(texts)
+            return super().embed_passages(texts)
+
+    again = ingest_paths([corpus], settings, Counting(), progress=False)
     assert again.documents == 60
+    # 60 one-sentence documents: 60 distinct texts, of which at least the first batch (16) is resumed
+    assert 0 < Counting.embedded <= 60 - 16
+    assert not (settings.index_dir / FILENAME).exists()
     assert not any(p.name.startswith(".tmp-") for p in (settings.index_dir / "snapshots").iterdir())
     assert "зерно" in open_retriever(settings).search("зерно", 1)[0].chunk.text
 

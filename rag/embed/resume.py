@@ -1,0 +1,59 @@
+"""A scratch store of vectors embedded by an ingest that has not finished yet.
+
+Embedding is the slow part of ingest (minutes to hours for a large corpus). Each batch's vectors
+are committed here as soon as they exist, keyed by embedder and text, so an ingest killed midway
+and started again embeds only what it had not reached. The store is emptied once a snapshot is
+swapped in: from then on the snapshot holds the vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+FILENAME = "resume.sqlite"
+
+
+class ResumeCache:
+    """Vectors by (embedder, text), durable after every ``put``."""
+
+    def __init__(self, index_dir: Path, embedder_name: str, dim: int) -> None:
+        self.path = index_dir / FILENAME
+        self._prefix = embedder_name.encode() + b"\0"
+        self._dim = dim
+        self._con = sqlite3.connect(self.path)
+        self._con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+        self._con.commit()
+
+    def _key(self, text: str) -> bytes:
+        return hashlib.sha256(self._prefix + text.encode()).digest()
+
+    def get(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The stored vector of each text, or None."""
+        out: list[np.ndarray | None] = []
+        for text in texts:
+            row = self._con.execute("SELECT vector FROM vectors WHERE key = ?", (self._key(text),)).fetchone()
+            vec = np.frombuffer(row[0], dtype=np.float32) if row else None
+            out.append(vec if vec is not None and vec.shape == (self._dim,) else None)
+        return out
+
+    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors and commit, so they survive a crash right after."""
+        rows = [(self._key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors, strict=True)]
+        self._con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        self._con.commit()
+
+    def __len__(self) -> int:
+        return int(self._con.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    def clear(self) -> None:
+        """Forget everything (the vectors now live in a snapshot)."""
+        self._con.close()
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._con.close()
