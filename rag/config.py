@@ -147,8 +147,11 @@ def _validate(s: Settings) -> None:
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:
-    """A copy of ``settings`` with some fields changed."""
-    return dataclasses.replace(settings, **changes)
+    """A copy of ``settings`` with some fields changed, checked like ``load_settings``."""
+    # CLI flags (`rag ingest --chunk-tokens`, `rag serve --port`) arrive here, not through load_settings.
+    changed = dataclasses.replace(settings, **changes)
+    _validate(changed)
+    return changed
 
 
 __all__ = ["PROJECT_ROOT", "Settings", "load_settings", "replace", "field"]

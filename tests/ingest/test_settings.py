@@ -1,0 +1,35 @@
+"""Settings changed by CLI flags are checked as strictly as settings read from RAG_* variables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.config import load_settings, replace
+from rag.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("changes", [{"chunk_tokens": 0}, {"chunk_overlap": -5}, {"top_k": 0}])
+def test_replace_checks_like_load_settings(changes: dict[str, int]) -> None:
+    with pytest.raises(ConfigError):
+        replace(load_settings(env={}), **changes)
+
+
+def test_ingest_refuses_a_bad_chunk_size_before_writing(tmp_path: Path) -> None:
+    index_dir = tmp_path / "idx"
+    res = subprocess.run(
+        [sys.executable, "-m", "rag", "ingest", "--chunk-tokens", "0", "--index", str(index_dir), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "chunk_tokens" in res.stderr and "Traceback" not in res.stderr
+    assert not (index_dir / "CURRENT").exists()
