@@ -144,6 +144,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"search_mode must be hybrid, dense or lexical, not {s.search_mode!r}")
     if s.vector_index not in {"flat", "hnsw"}:
         raise ConfigError(f"vector_index must be flat or hnsw, not {s.vector_index!r}")
+    if not 1 <= s.port <= 65535:
+        raise ConfigError(f"port must be between 1 and 65535, not {s.port}")
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

@@ -33,3 +33,17 @@ def test_ingest_refuses_a_bad_chunk_size_before_writing(tmp_path: Path) -> None:
     assert res.returncode == 2, res.stderr
     assert "chunk_tokens" in res.stderr and "Traceback" not in res.stderr
     assert not (index_dir / "CURRENT").exists()
+
+
+@pytest.mark.parametrize("port", ["99999", "-5"])
+def test_serve_refuses_a_port_out_of_range(port: str) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "rag", "serve", "--port", port, "--index", "/nonexistent/index"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip() == f"rag serve: error: port must be between 1 and 65535, not {port}"
