@@ -84,8 +84,7 @@ def load_path(path: Path, root: Path | None = None) -> Document:
     return load_bytes(str(path), data, doc_id=doc_id)
 
 
-def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) pairs for every supported file under ``paths``, sorted, hidden files skipped."""
+def _candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
     for p in paths:
         if p.is_dir():
             for f in sorted(p.rglob("*")):
@@ -96,3 +95,19 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
             yield p, p.parent
         else:
             raise DocumentError(str(p), "no such file or directory")
+
+
+def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) pairs for every supported file under ``paths``, sorted, hidden files skipped."""
+    # A doc_id is the path below its root, so two roots can yield the same id; the index would
+    # silently keep only one of the files, hence a DocumentError that names both.
+    seen: dict[str, Path] = {}
+    for f, root in _candidates(paths):
+        doc_id = f.relative_to(root).as_posix()
+        prev = seen.setdefault(doc_id, f)
+        if prev is f:
+            yield f, root
+        elif prev.resolve() != f.resolve():  # the same file named twice is harmless
+            raise DocumentError(
+                str(f), f"same document id {doc_id!r} as {prev}: ingest their common parent directory or rename one"
+            )
