@@ -20,8 +20,8 @@ setup: $(STAMP)
 system-deps:  ## Debian packages the tests use: chromium (widget tests), docker-compose (compose check)
 	@bash scripts/system-deps.sh
 
-index: setup  ## build or update index/ from seeds/ (only changed documents are embedded)
-	$(BIN)/rag ingest seeds --if-stale
+index: setup  ## build or update index/ from seeds/ (only changed documents are embedded; uploads are kept)
+	$(BIN)/rag ingest seeds --keep-missing --if-stale
 
 run: index  ## set up, index seeds/, serve on http://$(HOST):$(PORT)
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
