@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.cli import add_index_option
 from rag.config import PROJECT_ROOT, Settings, replace
 from rag.errors import InputError
 from rag.retrieve import MODES
@@ -51,7 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--cache", type=Path, default=CACHE, help="where corpus indexes are kept (default: build/eval-cache)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    add_index_option(p)
+    # No --index: the dataset's corpus is indexed under --cache, never in the live index.
+    p.add_argument("--embedder", help="embedder name (RAG_EMBEDDER, default: e5-small)")
 
 
 def _generator(name: str, settings: Settings, embedder: Any) -> Any:
