@@ -225,6 +225,8 @@ def ingest_paths(
             errors.append(exc)
             continue
         docs[doc.doc_id] = doc
+    # When no file could be read (a typo'd type, a .pdf) pruning would empty the index: keep it.
+    prune = prune and (bool(docs) or not errors)
     report = update_index(
         settings, embedder, add=docs.values(), keep_only=seen if prune else None, rebuild=rebuild, progress=progress
     )

@@ -46,4 +46,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"skipped: {err.message}", file=sys.stderr)
     if not (args.if_stale and report.embedded_chunks == 0 and not report.removed):
         print(f"indexed {report.summary()} -> {settings.index_dir}")
-    return 1 if report.errors and report.documents == 0 else 0
+    read = report.unchanged + len(report.added) + len(report.updated)
+    return 1 if report.errors and read == 0 else 0
