@@ -38,4 +38,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 
-CMD ["sh", "-c", "rag ingest seeds --keep-missing --if-stale --quiet && exec rag serve"]
+CMD ["sh", "-c", "rag ingest seeds --if-stale --quiet && exec rag serve"]

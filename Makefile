@@ -21,7 +21,7 @@ system-deps:  ## Debian packages the tests use: chromium (widget tests), docker-
 	@bash scripts/system-deps.sh
 
 index: setup  ## build or update index/ from seeds/ (only changed documents are embedded; uploads are kept)
-	$(BIN)/rag ingest seeds --keep-missing --if-stale
+	$(BIN)/rag ingest seeds --if-stale
 
 run: index  ## set up, index seeds/, serve on http://$(HOST):$(PORT)
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)

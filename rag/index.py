@@ -95,16 +95,26 @@ def _embed_sentences(
     return out
 
 
+def _prunable(meta: dict[str, Any], roots: Sequence[Path] | None) -> bool:
+    """Whether a document missing from this run may be dropped: any, or only files under ``roots``."""
+    if roots is None:
+        return True
+    path = meta.get("path")
+    return isinstance(path, str) and any(Path(path).is_relative_to(r) for r in roots)
+
+
 def update_index(
     settings: Settings,
     embedder: Embedder,
     add: Iterable[Document] = (),
     remove: Iterable[str] = (),
     keep_only: set[str] | None = None,
+    prune_under: Sequence[Path] | None = None,
     rebuild: bool = False,
     progress: bool = False,
 ) -> IngestReport:
-    """Add or replace ``add``, drop ``remove`` (and, with ``keep_only``, every other document)."""
+    """Add or replace ``add``, drop ``remove``, and with ``keep_only`` every other document
+    (only those read from files under ``prune_under``, when that is given)."""
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.index_dir
@@ -141,7 +151,7 @@ def update_index(
             (report.updated if prev is not None else report.added).append(doc.doc_id)
         drop = set(remove) & set(old_docs)
         if keep_only is not None:
-            drop |= set(old_docs) - keep_only
+            drop |= {d for d in set(old_docs) - keep_only if _prunable(old_docs[d], prune_under)}
         drop -= set(new_docs)
         report.removed = sorted(drop)
         if not new_docs and not drop and old_snap is not None and not rebuild:
@@ -178,6 +188,7 @@ def update_index(
                 "title": d.title,
                 "chunks": per_doc[d.doc_id],
                 "chars": len(d.text),
+                **({"path": d.path} if d.path else {}),
             }
         version = snapshot.new_version()
         with snapshot.staging(index_dir, version) as tmp:
@@ -210,7 +221,9 @@ def ingest_paths(
     rebuild: bool = False,
     prune: bool = True,
 ) -> IngestReport:
-    """Make the index hold exactly the readable documents under ``paths`` (bad files are reported)."""
+    """Add or update the readable documents under ``paths``; with ``prune``, drop documents that were
+    read from files under a directory in ``paths`` and are gone now. Documents from elsewhere
+    (other directories, uploads through the API) are never touched. Bad files are reported."""
     t0 = time.perf_counter()
     docs: dict[str, Document] = {}
     errors: list[DocumentError] = []
@@ -227,8 +240,15 @@ def ingest_paths(
         docs[doc.doc_id] = doc
     # When no file could be read (a typo'd type, a .pdf) pruning would empty the index: keep it.
     prune = prune and (bool(docs) or not errors)
+    roots = [p.resolve() for p in paths if p.is_dir()]
     report = update_index(
-        settings, embedder, add=docs.values(), keep_only=seen if prune else None, rebuild=rebuild, progress=progress
+        settings,
+        embedder,
+        add=docs.values(),
+        keep_only=seen if prune else None,
+        prune_under=roots,
+        rebuild=rebuild,
+        progress=progress,
     )
     report.errors = errors
     report.seconds = time.perf_counter() - t0

@@ -6,6 +6,7 @@ do not decode are refused with a ``DocumentError`` naming the file; ingest repor
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -81,7 +82,7 @@ def load_path(path: Path, root: Path | None = None) -> Document:
     except OSError as exc:
         raise DocumentError(str(path), f"cannot read: {exc.strerror or exc}") from None
     doc_id = path.relative_to(root).as_posix() if root is not None and root != path else path.name
-    return load_bytes(str(path), data, doc_id=doc_id)
+    return dataclasses.replace(load_bytes(str(path), data, doc_id=doc_id), path=str(path.resolve()))
 
 
 def _candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:

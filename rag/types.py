@@ -22,6 +22,7 @@ class Document:
     title: str
     text: str
     content_hash: str  # sha256 of the decoded text
+    path: str = ""  # absolute path of the file it was read from; empty for uploads and datasets
 
 
 @dataclass(frozen=True)

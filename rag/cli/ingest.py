@@ -17,8 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "ingest",
         help="build or update the index from .txt/.md/.html files",
         description="Load, chunk and embed documents into the index. Incremental: only new or changed "
-        "documents are embedded, documents no longer present are removed. Unreadable files are "
-        "reported and skipped. The previous index stays usable if the run is interrupted.",
+        "documents are embedded, and documents whose files were deleted from a PATH directory are "
+        "removed (documents from other directories and uploads through the API are left alone). "
+        "Unreadable files are reported and skipped. The previous index stays usable if the run is "
+        "interrupted, and a rerun reuses the vectors it had made.",
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: seeds/)")
     add_index_option(p)
@@ -26,7 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
     p.add_argument("--vector-index", choices=["flat", "hnsw"], help="exact (flat, default) or HNSW")
     p.add_argument("--rebuild", action="store_true", help="ignore the existing index and embed everything again")
-    p.add_argument("--keep-missing", action="store_true", help="keep indexed documents not found under PATHs")
+    p.add_argument(
+        "--keep-missing", action="store_true", help="keep documents whose files were deleted from the PATH directories"
+    )
     p.add_argument("--if-stale", action="store_true", help="do nothing (quietly) when the index is up to date")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -144,3 +144,29 @@ def test_hnsw_index_finds_what_flat_finds(hashing_settings: Settings, corpus: Pa
         b = [p.chunk.chunk_id for p in open_retriever(hnsw_settings).search(query, 2, "dense")]
         assert a == b
     assert type(open_retriever(hnsw_settings).store._index).__name__ == "IndexHNSWFlat"  # type: ignore[attr-defined]
+
+
+def test_pruning_touches_only_documents_from_the_ingested_directories(
+    hashing_settings: Settings, tmp_path: Path, corpus: Path
+) -> None:
+    from rag.index import update_index
+    from rag.load import load_bytes
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "memo.txt").write_text("Служебная записка о поставках зерна.", encoding="utf-8")
+    _ingest(hashing_settings, corpus)
+    _ingest(hashing_settings, other)  # a second directory adds, it does not replace
+    update_index(
+        hashing_settings, get_embedder("hashing"), add=[load_bytes("upload.md", "# Загрузка\n\nТекст".encode())]
+    )
+    ids = {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
+    assert ids == {"trade.txt", "water.md", "sub/page.html", "memo.txt", "upload.md"}
+
+    (corpus / "water.md").unlink()
+    report = _ingest(hashing_settings, corpus)  # re-syncing one directory drops only its deleted file
+    assert report.removed == ["water.md"]
+    single = ingest_paths([other / "memo.txt"], hashing_settings, get_embedder("hashing"), progress=False)
+    assert single.removed == []  # a single file never prunes anything
+    ids = {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
+    assert ids == {"trade.txt", "sub/page.html", "memo.txt", "upload.md"}
