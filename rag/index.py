@@ -27,6 +27,7 @@ from rag.embed import Embedder
 from rag.embed.batch import embed_passages
 from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
+from rag.lexical import LexicalIndex
 from rag.load import discover, load_path
 from rag.store import build_store
 from rag.types import Chunk, Document
@@ -194,6 +195,7 @@ def update_index(
         with snapshot.staging(index_dir, version) as tmp:
             write_chunks(tmp, zip(chunks, vectors, strict=False), sentences)
             build_store(settings.vector_index, vectors).save(tmp)
+            LexicalIndex([c.text for c in chunks]).save(tmp)
             snapshot.write_manifest(
                 tmp,
                 {

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -38,6 +39,9 @@ STOPWORDS = frozenset(
     those which who whom what when where how why do does did has have had not no but if then than so
     such into about over after before under between any all can will would should could""".split()
 )
+
+BM25_DIR = "bm25"
+_EMPTY = "\u2205"  # stands in for a text with no content tokens
 
 _stemmers = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
 
@@ -70,7 +74,31 @@ class LexicalIndex:
         self._df = Counter(t for tokens in tokenized for t in set(tokens))
         if texts:
             # An empty token list would make bm25s skip the document and shift every row id.
-            self._bm25.index([tokens or ["\u2205"] for tokens in tokenized], show_progress=False)
+            self._bm25.index([tokens or [_EMPTY] for tokens in tokenized], show_progress=False)
+
+    def save(self, directory: Path) -> None:
+        """Write the index into ``directory/bm25`` (tokenizing is most of the cost of building it)."""
+        if self.size:
+            self._bm25.save(str(directory / BM25_DIR))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        """The index saved in ``directory`` for a corpus of ``size`` texts."""
+        index = cls.__new__(cls)
+        index.size = size
+        index._bm25 = bm25s.BM25()
+        index._df = Counter()
+        if size:
+            index._bm25 = bm25s.BM25.load(str(directory / BM25_DIR))
+            # Scores are stored per token as a CSC column; its length is the token's document count.
+            indptr = np.asarray(index._bm25.scores["indptr"])
+            columns = len(indptr) - 1  # bm25s adds an empty token to the vocabulary with no column
+            vocab = index._bm25.vocab_dict.items()
+            index._df = Counter({t: int(indptr[i + 1] - indptr[i]) for t, i in vocab if t and i < columns})
+            index._df.pop(_EMPTY, None)
+            if int(index._bm25.scores["num_docs"]) != size:
+                raise ValueError(f"BM25 index holds {index._bm25.scores['num_docs']} texts, not {size}")
+        return index
 
     def idf(self, tokens: Iterable[str]) -> dict[str, float]:
         """Inverse document frequency of each token over the whole corpus; unseen tokens weigh most."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from rag.config import Settings
 from rag.embed import Embedder, embed_query, get_embedder
 from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
 from rag.fuse import CONVEX_WEIGHT, DEFAULT, fuse
-from rag.lexical import LexicalIndex
+from rag.lexical import BM25_DIR, LexicalIndex
 from rag.store import VectorStore, load_store
 from rag.types import Chunk, Passage
 
@@ -95,4 +96,16 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
         )
     log.debug("opened snapshot %s: %d chunks", snap.name, len(chunks))
     sentences = read_sentences(snap, embedder.dim)
-    return Retriever(embedder, store, tuple(chunks), LexicalIndex([c.text for c in chunks]), snap.name, sentences)
+    return Retriever(embedder, store, tuple(chunks), _lexical(snap, chunks), snap.name, sentences)
+
+
+def _lexical(snap: Path, chunks: list[Chunk]) -> LexicalIndex:
+    """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
+    if not (snap / BM25_DIR).is_dir():
+        return LexicalIndex([c.text for c in chunks])
+    try:
+        return LexicalIndex.load(snap, len(chunks))
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexCorruptError(
+            f"{snap / BM25_DIR} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
+        ) from None

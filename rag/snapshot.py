@@ -97,9 +97,12 @@ def staging(index_dir: Path, version: str) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for f in tmp.iterdir():
-        with open(f, "rb") as fh:
-            os.fsync(fh.fileno())
+    for f in sorted(tmp.rglob("*"), reverse=True):  # files before the directories holding them
+        if f.is_dir():
+            _fsync_dir(f)
+        else:
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
     final = snaps / version
     os.rename(tmp, final)
     _fsync_dir(snaps)

@@ -170,3 +170,23 @@ def test_pruning_touches_only_documents_from_the_ingested_directories(
     assert single.removed == []  # a single file never prunes anything
     ids = {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
     assert ids == {"trade.txt", "sub/page.html", "memo.txt", "upload.md"}
+
+
+def test_bm25_is_saved_with_the_snapshot_and_loads_identical(hashing_settings: Settings, corpus: Path) -> None:
+    import numpy as np
+
+    from rag.lexical import BM25_DIR, LexicalIndex
+
+    _ingest(hashing_settings, corpus)
+    retriever = open_retriever(hashing_settings)
+    snap = hashing_settings.index_dir / "snapshots" / retriever.index_version
+    assert (snap / BM25_DIR).is_dir()
+    fresh = LexicalIndex([c.text for c in retriever.chunks])
+    for query in ("товарооборот млрд", "водные ресурсы Сырдарьи", "туризм", "nothing matches"):
+        assert np.allclose(retriever.lexical.scores(query), fresh.scores(query))
+    tokens = ["товарооборот", "вод", "туристическ", "unseen"]
+    assert retriever.lexical.idf(tokens) == fresh.idf(tokens)
+
+    (snap / BM25_DIR / "vocab.index.json").write_text("{broken")
+    with pytest.raises(IndexCorruptError, match="bm25"):
+        open_retriever(hashing_settings)
