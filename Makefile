@@ -32,9 +32,9 @@ test: setup system-deps  ## the whole suite: lint, unit, integration, browser an
 	$(MAKE) --no-print-directory lint compose-check gates
 	$(BIN)/pytest -q -p no:cacheprovider
 
-gates: setup  ## quality gates: the seed-corpus eval and the XQuAD-ru retrieval benchmark
-	$(BIN)/rag eval --dataset seed --report build/eval/seed
-	$(BIN)/rag eval --dataset xquad --report build/eval/xquad
+gates: setup  ## quality gates: the seed-corpus eval and XQuAD-ru (retrieval and answers); no progress bars under CI
+	$(BIN)/rag eval --dataset seed --report build/eval/seed $${CI:+--no-progress}
+	$(BIN)/rag eval --dataset xquad --report build/eval/xquad $${CI:+--no-progress}
 
 compose-check:  ## validate docker-compose.yml the way CI can without a Docker engine
 	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
