@@ -95,12 +95,16 @@ def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[
 def chunk_document(doc: Document, max_tokens: int = 200, overlap: int = 1) -> list[Chunk]:
     """Pack ``doc``'s sentences into chunks of at most ``max_tokens`` tokens."""
     spans: list[tuple[int, int]] = []
+    sizes: list[int] = []
     for s, e in split_sentences(doc.text):
-        if count_tokens(doc.text[s:e]) > max_tokens:
-            spans.extend(_split_long(doc.text, s, e, max_tokens))
+        size = count_tokens(doc.text[s:e])
+        if size > max_tokens:
+            pieces = _split_long(doc.text, s, e, max_tokens)
+            spans.extend(pieces)
+            sizes.extend(count_tokens(doc.text[a:b]) for a, b in pieces)
         else:
             spans.append((s, e))
-    sizes = [count_tokens(doc.text[s:e]) for s, e in spans]
+            sizes.append(size)
     groups: list[tuple[int, int]] = []  # [first, last] sentence index, inclusive
     i = 0
     while i < len(spans):

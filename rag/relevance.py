@@ -145,14 +145,14 @@ def _has_quantity(sentence: str) -> bool:
     return bool(_NUMBER_WORD.search(sentence))
 
 
-def _type_ok(question: str, sentence: str, passage_text: str, question_years: set[str]) -> bool:
+def _type_ok(question: str, sentence: str, passage_years: set[str], question_years: set[str]) -> bool:
     if _QUANTITY_Q.search(question) and not _has_quantity(sentence):
         return False
     if _TIME_Q.search(question) and not _TIME_A.search(sentence):
         return False
     # Only years scope a fact ("в 2023 году"); other numbers in questions are often names
     # ("Суперкубок 50") that the answering passage need not repeat.
-    return not question_years or question_years <= {t for t in tokenize(passage_text) if _YEAR.match(t)}
+    return question_years <= passage_years
 
 
 def _local_idf(q_tokens: set[str], s_tokens: Sequence[set[str]]) -> dict[str, float]:
@@ -180,6 +180,8 @@ def score_sentences(
     dense = [float(d) for d in _sentence_vectors(passages, embedder, texts) @ q_vec]
     q_tokens = set(tokenize(question))
     q_years = {t for t in q_tokens if _YEAR.match(t)}
+    # Years each passage mentions, tokenized once per passage (only needed when the question names one).
+    p_years = [{t for t in tokenize(p.chunk.text) if _YEAR.match(t)} if q_years else set() for p in passages]
     s_tokens = [set(tokenize(t)) for t in texts]
     weights = {t: idf.get(t, 0.0) for t in q_tokens} if idf is not None else _local_idf(q_tokens, s_tokens)
     q_cyrillic = bool(_CYRILLIC.search(question))
@@ -203,7 +205,7 @@ def score_sentences(
         relevance = (d - DENSE_FLOOR) / DENSE_SCALE + LEXICAL_WEIGHT * lex
         if not same_script[k]:
             relevance += CROSS_SCRIPT_SHIFT
-        if not _type_ok(question, text, passages[i].chunk.text, q_years):
+        if not _type_ok(question, text, p_years[i], q_years):
             relevance -= TYPE_PENALTY
         prior = PASSAGE_PRIOR * passages[i].score / top if top > 0 else 0.0
         out.append(ScoredSentence(i, s, e, text, dense[k], lexical[k], relevance, relevance + prior))
