@@ -29,8 +29,8 @@ from rag.config import load_settings, replace  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
 from rag.evals.retrieval import run_retrieval  # noqa: E402
 from rag.evals.squad import load_squad  # noqa: E402
-from rag.index import ingest_paths, update_index  # noqa: E402
-from rag.retrieve import open_retriever  # noqa: E402
+from rag.ingest.pipeline import ingest_paths, update_index  # noqa: E402
+from rag.search.retrieve import open_retriever  # noqa: E402
 
 
 def seed_latency(settings, embedder, queries: list[str]) -> dict[str, float]:

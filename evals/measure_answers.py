@@ -19,11 +19,11 @@ import statistics
 import sys
 from pathlib import Path
 
-from rag.answer import answer_question
+from rag.answer.generate import get_generator
+from rag.answer.pipeline import answer_question
 from rag.config import PROJECT_ROOT, load_settings
 from rag.evals.normalize import facts_found
-from rag.generate import get_generator
-from rag.retrieve import open_retriever
+from rag.search.retrieve import open_retriever
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
 def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose index is seeds/ embedded with the default e5-small embedder (built once)."""
     from rag.embed import get_embedder
-    from rag.index import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     settings = make_settings(tmp_path_factory.mktemp("seed-index"))
     ingest_paths([SEEDS], settings, get_embedder(settings.embedder), progress=False)
@@ -31,7 +31,7 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def seed_retriever(seed_settings: Settings):  # type: ignore[no-untyped-def]
     """A Retriever over the seed index."""
-    from rag.retrieve import open_retriever
+    from rag.search.retrieve import open_retriever
 
     return open_retriever(seed_settings)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from rag.answer.generate import REGISTRY
 from rag.api.errors import ApiError
 from rag.api.metrics import Metrics
 from rag.api.service import Service
 from rag.config import Settings
 from rag.errors import InputError
-from rag.generate import REGISTRY
 
 # What handlers declare to receive the shared objects (injected by name).
 ServiceDep = NamedDependency[Service]

@@ -18,14 +18,14 @@ from typing import Any
 
 import httpx
 
-from rag import snapshot
+from rag.answer.generate import REGISTRY, Generator, generator_class, get_generator
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import IndexMissingError, RagError
-from rag.generate import REGISTRY, Generator, generator_class, get_generator
-from rag.index import list_documents, update_index
-from rag.load import load_bytes
-from rag.retrieve import Retriever, open_retriever
+from rag.ingest.load import load_bytes
+from rag.ingest.pipeline import list_documents, update_index
+from rag.search.retrieve import Retriever, open_retriever
+from rag.store.faiss import snapshot
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0

@@ -18,7 +18,7 @@ import anyio.to_thread
 
 from rag.api.errors import describe, error_body
 from rag.api.metrics import Metrics
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 
-from rag.answer import answer_question, stream_answer
+from rag.answer.generate import REGISTRY, Generator, get_generator
+from rag.answer.pipeline import answer_question, stream_answer
 from rag.cli import add_index_option
 from rag.config import Settings, replace
 from rag.errors import GeneratorError, InputError
-from rag.generate import REGISTRY, Generator, get_generator
 from rag.types import Answer, Citation
 
 
@@ -79,7 +79,7 @@ def _answer_from(data: dict) -> Answer:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.retrieve import open_retriever
+    from rag.search.retrieve import open_retriever
 
     if args.generator:
         settings = replace(settings, generator=args.generator)

@@ -17,7 +17,7 @@ from typing import Any
 
 from rag.config import PROJECT_ROOT, Settings, replace
 from rag.errors import InputError
-from rag.retrieve import MODES
+from rag.search.retrieve import MODES
 
 THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.toml"
 CACHE = PROJECT_ROOT / "build" / "eval-cache"
@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _generator(name: str, settings: Settings, embedder: Any) -> Any:
-    from rag.generate import generator_class, get_generator
+    from rag.answer.generate import generator_class, get_generator
 
     params = inspect.signature(generator_class(name).__init__).parameters
     options = {"embedder": embedder} if "embedder" in params else {}  # extractive scores with the index's embedder

@@ -9,7 +9,7 @@ from pathlib import Path
 from rag.cli import add_index_option
 from rag.config import PROJECT_ROOT, Settings
 from rag.embed import get_embedder
-from rag.index import ingest_paths
+from rag.ingest.pipeline import ingest_paths
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ import sys
 from rag.cli import add_index_option
 from rag.config import Settings
 from rag.errors import InputError
-from rag.retrieve import MODES, open_retriever
+from rag.search.retrieve import MODES, open_retriever
 from rag.types import Passage
 
 

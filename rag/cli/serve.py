@@ -69,9 +69,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
+    from rag.answer.generate import generator_class
     from rag.api.app import create_app
     from rag.api.auth import Keyring
-    from rag.generate import generator_class
 
     Keyring.from_settings(settings)  # a malformed widget key fails here, in one line
     generator_class(settings.generator)  # and so does an unknown generator name

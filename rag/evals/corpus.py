@@ -23,8 +23,8 @@ from rag.embed import Embedder
 from rag.errors import InputError
 from rag.evals.dataset import EvalQuestion, check_questions, load_questions
 from rag.evals.squad import load_squad
-from rag.index import ingest_paths, update_index
-from rag.retrieve import Retriever, open_retriever
+from rag.ingest.pipeline import ingest_paths, update_index
+from rag.search.retrieve import Retriever, open_retriever
 from rag.types import Document
 
 SEED_QUESTIONS = PROJECT_ROOT / "evals" / "seed_questions.jsonl"
@@ -80,12 +80,13 @@ def cache_dir(root: Path, dataset: Dataset, settings: Settings, embedder: Embedd
 
 def code_fingerprint() -> str:
     """A hash of the modules that decide what gets indexed (loading, chunking, indexing)."""
-    import rag.chunk
-    import rag.index
-    import rag.load
+    import rag.ingest.chunk
+    import rag.ingest.load
+    import rag.ingest.pipeline
+    import rag.text.sentences
 
     h = hashlib.sha256()
-    for module in (rag.load, rag.chunk, rag.index):
+    for module in (rag.ingest.load, rag.text.sentences, rag.ingest.chunk, rag.ingest.pipeline):
         h.update(Path(str(module.__file__)).read_bytes())
     return h.hexdigest()[:16]
 

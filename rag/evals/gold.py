@@ -13,7 +13,7 @@ from rag.evals.dataset import EvalQuestion
 from rag.evals.metrics import supports
 from rag.evals.normalize import normalize
 from rag.evals.retrieval import doc_rank
-from rag.retrieve import Retriever
+from rag.search.retrieve import Retriever
 from rag.types import Chunk
 
 DEPTH = 10  # ranks beyond this count as misses (hit@10 and MRR@10)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from rag.retrieve import Retriever
+from rag.search.retrieve import Retriever
 
 KS = (1, 3, 5, 10)
 

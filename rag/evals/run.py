@@ -20,7 +20,7 @@ from rag.evals.gold import gold_chunks, gold_rank
 from rag.evals.metrics import Scored, percentiles, summarize, supports, word_count
 from rag.evals.normalize import facts_found, normalize
 from rag.evals.retrieval import score_ranks
-from rag.retrieve import Retriever
+from rag.search.retrieve import Retriever
 
 
 def forget_query_vectors() -> None:
@@ -101,7 +101,7 @@ def run_answer_pass(
     progress: bool,
 ) -> None:
     """Answer every question with the real pipeline and score the answers."""
-    from rag.answer import answer_question  # imported here: retrieval-only runs never need it
+    from rag.answer.pipeline import answer_question  # imported here: retrieval-only runs never need it
 
     forget_query_vectors()
     scored: list[tuple[EvalQuestion, Scored]] = []

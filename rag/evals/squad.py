@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.load import content_hash
+from rag.ingest.load import content_hash
 from rag.types import Document
 
 

@@ -30,7 +30,7 @@ class VectorStore(Protocol):
 
 def build_store(kind: str, vectors: np.ndarray) -> VectorStore:
     """A new store of ``kind`` ("flat" or "hnsw") holding ``vectors`` as rows 0..n-1."""
-    from rag.store.faiss import FaissStore
+    from rag.store.faiss.vectors import FaissStore
 
     if kind not in ("flat", "hnsw"):
         raise ConfigError(f"unknown vector index {kind!r}; known: flat, hnsw")
@@ -39,6 +39,6 @@ def build_store(kind: str, vectors: np.ndarray) -> VectorStore:
 
 def load_store(directory: Path) -> VectorStore:
     """The store saved in ``directory``."""
-    from rag.store.faiss import FaissStore
+    from rag.store.faiss.vectors import FaissStore
 
     return FaissStore.load(directory)

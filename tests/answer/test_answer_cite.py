@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.cite import MarkerFilter, build_citations, cited_numbers, clean_markers
+from rag.answer.cite import MarkerFilter, build_citations, cited_numbers, clean_markers
+from rag.answer.prompt import build_prompt, pack_passages, refusal_message
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.lang import detect_language
-from rag.prompt import build_prompt, pack_passages, refusal_message
-from rag.tokens import count_tokens
+from rag.text.lang import detect_language
+from rag.text.tokens import count_tokens
 from rag.types import Passage
 from tests.answer.conftest import make_passages
 
@@ -35,7 +35,7 @@ def test_clean_markers(text: str, cleaned: str, numbers: list[int]) -> None:
 
 
 def test_dropped_markers_are_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="rag.cite"):
+    with caplog.at_level(logging.WARNING, logger="rag.answer.cite"):
         clean_markers("x [9]", 2)
     assert "dropped citation marker(s) [9]" in caplog.text
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from rag.answer.generate import REGISTRY, Generator, generator_class, get_generator
 from rag.config import Settings
-from rag.generate import REGISTRY, Generator, generator_class, get_generator
 from rag.types import Passage
 from tests.answer.conftest import TRADE_QUESTION
 from tests.answer.llm_fakes import FakeLLM, LoopbackLLM, base_url_settings
@@ -73,7 +73,7 @@ def test_unknown_generator_lists_known_names(unit_settings: Settings) -> None:
 
 
 def test_a_registered_fake_is_built_like_any_backend(unit_settings: Settings, passages: list[Passage]) -> None:
-    from rag.generate import register
+    from rag.answer.generate import register
 
     class Upper(Generator):
         name = "upper"

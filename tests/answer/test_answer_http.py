@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from rag.answer.generate import Generator, get_generator
 from rag.config import Settings
 from rag.errors import GeneratorError
-from rag.generate import Generator, get_generator
 from rag.types import Passage
 from tests.answer.conftest import TRADE_QUESTION
 from tests.answer.llm_fakes import FakeLLM, LoopbackLLM, Script, base_url_settings, closed_port_url

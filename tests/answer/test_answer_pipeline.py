@@ -7,11 +7,11 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.answer import Event, answer_question, stream_answer, validate_question
+from rag.answer.generate import Generator
+from rag.answer.pipeline import Event, answer_question, stream_answer, validate_question
 from rag.config import Settings
 from rag.embed.hashing import HashingEmbedder
 from rag.errors import GeneratorError, InputError
-from rag.generate import Generator
 from rag.types import Passage
 from tests.answer.conftest import TRADE_QUESTION, make_passages
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.chunk import passage_sentences
-from rag.prompt import pack_passages
+from rag.answer.prompt import pack_passages
+from rag.text.sentences import passage_sentences
 from rag.types import Chunk, Passage
 
 

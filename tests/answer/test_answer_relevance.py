@@ -1,4 +1,4 @@
-"""Sentence relevance (rag.relevance) and how the pipeline hands its scores to the extractive answer."""
+"""Sentence relevance (rag.answer.relevance) and how the pipeline hands its scores to the extractive answer."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from rag.answer import answer_question
-from rag.config import Settings
-from rag.embed import clear_query_cache, embed_query, get_embedder
-from rag.embed.hashing import HashingEmbedder
-from rag.generate.extractive import ExtractiveGenerator
-from rag.lexical import LexicalIndex, tokenize
-from rag.relevance import (
+from rag.answer.generate.extractive import ExtractiveGenerator
+from rag.answer.pipeline import answer_question
+from rag.answer.relevance import (
     DENSE_FLOOR,
     DENSE_SCALE,
     LEXICAL_WEIGHT,
@@ -23,6 +19,11 @@ from rag.relevance import (
     score_sentences,
     should_refuse,
 )
+from rag.config import Settings
+from rag.embed import clear_query_cache, embed_query, get_embedder
+from rag.embed.hashing import HashingEmbedder
+from rag.store.lexical import LexicalIndex
+from rag.text.terms import tokenize
 from rag.types import Passage
 from tests.answer.conftest import TRADE_QUESTION, make_passages
 

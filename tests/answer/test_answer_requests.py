@@ -7,8 +7,8 @@ import dataclasses
 import openai
 import pytest
 
+from rag.answer.generate import get_generator
 from rag.config import Settings
-from rag.generate import get_generator
 from rag.types import Passage
 from tests.answer.conftest import TRADE_QUESTION
 from tests.answer.llm_fakes import FakeLLM, LoopbackLLM, base_url_settings

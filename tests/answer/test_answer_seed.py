@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import answer_question
+from rag.answer.generate import get_generator
+from rag.answer.pipeline import answer_question
 from rag.config import Settings
 from rag.evals.normalize import fact_in
-from rag.generate import get_generator
-from rag.retrieve import Retriever
+from rag.search.retrieve import Retriever
 
 FACTOIDS = [
     ("Каков объем взаимной торговли Казахстана и Узбекистана за январь–сентябрь 2025 года?", ["3,39 млрд"]),

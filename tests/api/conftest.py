@@ -33,7 +33,7 @@ SEEDS = PROJECT_ROOT / "seeds"
 def hashing_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """seeds/ indexed with the hashing embedder, built once; copy it before changing it."""
     from rag.embed import get_embedder
-    from rag.index import ingest_paths
+    from rag.ingest.pipeline import ingest_paths
 
     index_dir = tmp_path_factory.mktemp("api-hash") / "index"
     settings = load_settings(env={}, index_dir=index_dir, embedder="hashing")

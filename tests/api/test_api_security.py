@@ -194,7 +194,7 @@ async def test_bad_bodies_on_every_json_route(make_settings: Any) -> None:
 
 
 async def test_unexpected_failures_are_bare_500s(make_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag.generate.echo import EchoGenerator
+    from rag.answer.generate.echo import EchoGenerator
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("secret internals /etc/passwd")

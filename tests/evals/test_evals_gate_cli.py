@@ -13,7 +13,7 @@ import pytest
 
 import rag.evals.corpus
 from rag.cli import main
-from rag.retrieve import Retriever
+from rag.search.retrieve import Retriever
 from rag.types import Passage
 
 DOCS = {

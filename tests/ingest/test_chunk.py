@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from rag.chunk import chunk_document, split_sentences
-from rag.load import content_hash, load_path
-from rag.tokens import count_tokens
+from rag.ingest.chunk import chunk_document
+from rag.ingest.load import content_hash, load_path
+from rag.text.sentences import split_sentences
+from rag.text.tokens import count_tokens
 from rag.types import Document
 from tests.conftest import SEEDS
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import snapshot
 from rag.config import Settings
 from rag.embed import get_embedder
-from rag.index import ingest_paths
-from rag.retrieve import open_retriever
+from rag.ingest.pipeline import ingest_paths
+from rag.search.retrieve import open_retriever
+from rag.store.faiss import snapshot
 from tests.conftest import make_settings
 
 # A child process that ingests with a slow embedder and says when it is mid-embedding.
@@ -23,7 +23,7 @@ import sys, time
 from pathlib import Path
 from rag.config import load_settings
 from rag.embed.hashing import HashingEmbedder
-from rag.index import ingest_paths
+from rag.ingest.pipeline import ingest_paths
 
 class Slow(HashingEmbedder):
     def embed_passages(self, texts):

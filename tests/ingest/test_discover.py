@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import DocumentError
-from rag.load import discover
+from rag.ingest.load import discover
 
 
 def _tree(tmp_path: Path) -> tuple[Path, Path]:

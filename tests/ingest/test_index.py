@@ -9,8 +9,8 @@ import pytest
 from rag.config import Settings, replace
 from rag.embed import get_embedder
 from rag.errors import EmbedderMismatchError, IndexCorruptError, IndexMissingError
-from rag.index import ingest_paths, list_documents
-from rag.retrieve import open_retriever
+from rag.ingest.pipeline import ingest_paths, list_documents
+from rag.search.retrieve import open_retriever
 
 
 def _ingest(settings: Settings, corpus: Path):  # type: ignore[no-untyped-def]
@@ -107,8 +107,8 @@ def test_missing_and_corrupt_index(hashing_settings: Settings, corpus: Path) -> 
 
 
 def test_sentence_vectors_are_stored_and_carried(hashing_settings: Settings, corpus: Path) -> None:
-    from rag.chunk import passage_sentences
-    from rag.relevance import score_sentences
+    from rag.answer.relevance import score_sentences
+    from rag.text.sentences import passage_sentences
 
     _ingest(hashing_settings, corpus)
     (corpus / "new.txt").write_text("Первое предложение. Второе предложение про воду.", encoding="utf-8")
@@ -149,8 +149,8 @@ def test_hnsw_index_finds_what_flat_finds(hashing_settings: Settings, corpus: Pa
 def test_pruning_touches_only_documents_from_the_ingested_directories(
     hashing_settings: Settings, tmp_path: Path, corpus: Path
 ) -> None:
-    from rag.index import update_index
-    from rag.load import load_bytes
+    from rag.ingest.load import load_bytes
+    from rag.ingest.pipeline import update_index
 
     other = tmp_path / "other"
     other.mkdir()
@@ -175,7 +175,7 @@ def test_pruning_touches_only_documents_from_the_ingested_directories(
 def test_bm25_is_saved_with_the_snapshot_and_loads_identical(hashing_settings: Settings, corpus: Path) -> None:
     import numpy as np
 
-    from rag.lexical import BM25_DIR, LexicalIndex
+    from rag.store.lexical import BM25_DIR, LexicalIndex
 
     _ingest(hashing_settings, corpus)
     retriever = open_retriever(hashing_settings)

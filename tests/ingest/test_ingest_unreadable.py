@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.config import load_settings
 from rag.embed import get_embedder
-from rag.index import ingest_paths, list_documents
+from rag.ingest.pipeline import ingest_paths, list_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 

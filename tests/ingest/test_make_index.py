@@ -12,8 +12,8 @@ import pytest
 
 from rag.config import load_settings
 from rag.embed import get_embedder
-from rag.index import list_documents, update_index
-from rag.load import load_bytes
+from rag.ingest.load import load_bytes
+from rag.ingest.pipeline import list_documents, update_index
 
 ROOT = Path(__file__).resolve().parents[2]
 

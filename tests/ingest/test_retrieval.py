@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from rag.errors import InputError
-from rag.fuse import fuse
-from rag.lexical import tokenize
-from rag.retrieve import Retriever
+from rag.search.fuse import fuse
+from rag.search.retrieve import Retriever
+from rag.text.terms import tokenize
 
 CASES = [
     ("Какой объем взаимной торговли за январь-сентябрь 2025 года?", "3,39 млрд"),

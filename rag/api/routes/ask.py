@@ -23,11 +23,11 @@ from litestar import Response, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-from rag.answer import answer_question, stream_answer, validate_question
+from rag.answer.pipeline import answer_question, stream_answer, validate_question
 from rag.api.deps import MetricsDep, ServiceDep, check_generator, check_text, check_top_k
 from rag.api.metrics import Metrics
 from rag.api.streaming import SSE_HEADERS, answer_events, sse
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 
 class AskRequest(msgspec.Struct):

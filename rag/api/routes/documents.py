@@ -18,7 +18,7 @@ from litestar.params import FromPath, FromQuery
 
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
-from rag.load import SUPPORTED
+from rag.ingest.load import SUPPORTED
 
 ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here

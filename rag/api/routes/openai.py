@@ -20,13 +20,13 @@ from litestar import Response, get, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-from rag.answer import answer_question, stream_answer, validate_question
+from rag.answer.generate import REGISTRY
+from rag.answer.pipeline import answer_question, stream_answer, validate_question
 from rag.api.deps import MetricsDep, ServiceDep, check_text, check_top_k
 from rag.api.metrics import Metrics
 from rag.api.streaming import SSE_HEADERS, answer_events, sse
 from rag.errors import InputError
-from rag.generate import REGISTRY
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 
 class ContentPart(msgspec.Struct):

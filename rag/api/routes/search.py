@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 
 from rag.api.deps import ServiceDep, check_text, check_top_k
 from rag.api.errors import ApiError
-from rag.retrieve import MODES
+from rag.search.retrieve import MODES
 
 
 class SearchRequest(msgspec.Struct):

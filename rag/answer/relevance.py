@@ -38,9 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunk import passage_sentences
 from rag.embed import Embedder, embed_query
-from rag.lexical import tokenize
+from rag.text.sentences import passage_sentences
+from rag.text.terms import tokenize
 from rag.types import Passage
 
 # e5-small cosines of unrelated texts sit around 0.75-0.8, of a matching sentence near 0.9: the

@@ -18,7 +18,7 @@ from string import Template
 
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 from rag.types import Passage
 
 LANGUAGE_NAMES = {"ru": "Russian", "en": "English"}

@@ -1,4 +1,4 @@
-"""Retrieval: dense (FAISS), lexical (BM25) or hybrid (both, fused; see ``rag.fuse``).
+"""Retrieval: dense (FAISS), lexical (BM25) or hybrid (both, fused; see ``rag.search.fuse``).
 
 A ``Retriever`` is an immutable view of one index snapshot, loaded whole into memory. After an
 ingest, open a new one and swap the reference; queries in flight keep the old one.
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import snapshot
-from rag.chunkstore import Sentences, read_chunks, read_sentences
 from rag.config import Settings
 from rag.embed import Embedder, embed_query, get_embedder
 from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
-from rag.fuse import CONVEX_WEIGHT, DEFAULT, fuse
-from rag.lexical import BM25_DIR, LexicalIndex
+from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, fuse
 from rag.store import VectorStore, load_store
+from rag.store.faiss import snapshot
+from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences
+from rag.store.lexical import BM25_DIR, LexicalIndex
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)

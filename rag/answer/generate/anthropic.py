@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 
+from rag.answer.generate._http import HttpGenerator, iter_sse, parse_json
+from rag.answer.prompt import Prompt
 from rag.errors import GeneratorError
-from rag.generate._http import HttpGenerator, iter_sse, parse_json
-from rag.prompt import Prompt
 
 API_VERSION = "2023-06-01"
 

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import re
 
-from razdel import sentenize
-
-from rag.tokens import count_tokens
+from rag.text.sentences import split_sentences
+from rag.text.tokens import count_tokens
 from rag.types import Chunk, Document
 
-_PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120
 # Photo credits and captions in news copy look like headings but are not.
 _CAPTION = re.compile(r"^(фото|photo|источник|source|иллюстрация|credit)\b", re.IGNORECASE)
@@ -52,30 +50,6 @@ def _section_title(doc: Document, headings: list[tuple[int, str]], start: int) -
             break
         current = heading
     return doc.title if not current or current == doc.title else f"{doc.title} — {current}"
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the sentences of ``text``, in order."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for para in _PARA.split(text):
-        base = text.index(para, pos) if para else pos
-        pos = base + len(para)
-        for s in sentenize(para):
-            if s.text.strip():
-                spans.append((base + s.start, base + s.stop))
-    return spans
-
-
-def passage_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a chunk's text as answers quote them (leading dashes of speech dropped)."""
-    spans = []
-    for s, e in split_sentences(text):
-        while s < e and text[s] in "–—- \u00a0":
-            s += 1
-        if s < e:
-            spans.append((s, e))
-    return spans
 
 
 def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
+from rag.answer.generate import Generator
+from rag.answer.prompt import Prompt, build_prompt
 from rag.config import Settings
 from rag.errors import GeneratorError
-from rag.generate import Generator
-from rag.prompt import Prompt, build_prompt
 from rag.types import Passage
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The default generator: answers by quoting the best sentences of the passages, no model server.
 
-Sentences are scored against the question by :mod:`rag.relevance` (embedder cosine, stemmed
+Sentences are scored against the question by :mod:`rag.answer.relevance` (embedder cosine, stemmed
 lexical overlap weighted by corpus idf, neighbour context, answer-type checks, the passage's
 retrieval score as a prior). The answer is the best sentence, plus the runner-up when it scores
 nearly as well (a second sentence often holds the other half of a two-part question), each
@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from rag.answer.generate import Generator
+from rag.answer.prompt import refusal_message
+from rag.answer.relevance import ScoredSentence, score_sentences, should_refuse
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
-from rag.generate import Generator
-from rag.prompt import refusal_message
-from rag.relevance import ScoredSentence, score_sentences, should_refuse
 from rag.types import Passage
 
 # How far below the best sentence the runner-up may score and still be quoted.

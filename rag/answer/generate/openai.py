@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
+from rag.answer.generate._http import HttpGenerator, chat_messages, iter_sse, parse_json
+from rag.answer.prompt import Prompt
 from rag.errors import GeneratorError
-from rag.generate._http import HttpGenerator, chat_messages, iter_sse, parse_json
-from rag.prompt import Prompt
 
 
 def _error_text(obj: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 Documents are compared by the sha256 of their text: unchanged ones carry their chunks and vectors
 into the new snapshot without being embedded again, changed ones are re-chunked and re-embedded,
 and ones no longer present are dropped. Each run writes a complete new snapshot and swaps it in
-atomically (see ``rag.snapshot``), so a run killed at any point leaves the previous index usable,
+atomically (see ``rag.store.faiss.snapshot``), so a run killed at any point leaves the previous index usable,
 and the vectors it had already made are kept for the next run (``rag.embed.resume``).
 """
 
@@ -19,17 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from rag import snapshot
-from rag.chunk import chunk_document, passage_sentences
-from rag.chunkstore import Sentences, read_chunks, read_sentences, write_chunks
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.embed.batch import embed_passages
 from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
-from rag.lexical import LexicalIndex
-from rag.load import discover, load_path
+from rag.ingest.chunk import chunk_document
+from rag.ingest.load import discover, load_path
 from rag.store import build_store
+from rag.store.faiss import snapshot
+from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences, write_chunks
+from rag.store.lexical import LexicalIndex
+from rag.text.sentences import passage_sentences
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)

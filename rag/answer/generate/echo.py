@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from rag.generate import Generator
-from rag.prompt import refusal_message
+from rag.answer.generate import Generator
+from rag.answer.prompt import refusal_message
 from rag.types import Passage
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")

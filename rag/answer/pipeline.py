@@ -7,7 +7,7 @@ check run when ``stream_answer`` is called, so a bad question or a missing index
 caller commits to a streaming response; only generator failures arrive as an ``error`` event.
 
 Refusal happens before any LLM call: when no sentence of the retrieved passages reaches
-``settings.refusal_threshold`` in relevance (see :mod:`rag.relevance`; the question's words are
+``settings.refusal_threshold`` in relevance (see :mod:`rag.answer.relevance`; the question's words are
 weighted by their idf over the whole index), the answer is a fixed, localized message and no
 generator runs. A generator that quotes sentences (``extractive``) gets those same scores.
 """
@@ -21,18 +21,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rag.cite import MarkerFilter, build_citations, context_citations
+from rag.answer.cite import MarkerFilter, build_citations, context_citations
+from rag.answer.generate import Generator
+from rag.answer.prompt import pack_passages, refusal_message
+from rag.answer.relevance import ScoredSentence, best_relevance, score_sentences, should_refuse
 from rag.config import Settings
 from rag.errors import GeneratorError, InputError
-from rag.generate import Generator
-from rag.lang import detect_language
-from rag.lexical import tokenize
-from rag.prompt import pack_passages, refusal_message
-from rag.relevance import ScoredSentence, best_relevance, score_sentences, should_refuse
+from rag.text.lang import detect_language
+from rag.text.terms import tokenize
 from rag.types import Answer, Passage
 
 if TYPE_CHECKING:
-    from rag.retrieve import Retriever
+    from rag.search.retrieve import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def _write(run: _Run, generator: Generator) -> PyGenerator[str, None, None]:
 
 
 def _fallback(settings: Settings, retriever: Retriever) -> Generator:
-    from rag.generate.extractive import ExtractiveGenerator
+    from rag.answer.generate.extractive import ExtractiveGenerator
 
     return ExtractiveGenerator(settings, embedder=retriever.embedder)
 

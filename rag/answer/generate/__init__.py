@@ -18,7 +18,7 @@ from rag.errors import ConfigError
 from rag.types import Passage
 
 if TYPE_CHECKING:
-    from rag.relevance import ScoredSentence
+    from rag.answer.relevance import ScoredSentence
 
 
 class Generator:
@@ -56,11 +56,11 @@ class Generator:
 # name -> "module:ClassName" (imported on first use, so that `extractive` never imports httpx
 # machinery it does not need and a broken optional backend cannot break the others) or a class.
 REGISTRY: dict[str, str | type[Generator]] = {
-    "extractive": "rag.generate.extractive:ExtractiveGenerator",
-    "openai": "rag.generate.openai:OpenAIGenerator",
-    "ollama": "rag.generate.ollama:OllamaGenerator",
-    "anthropic": "rag.generate.anthropic:AnthropicGenerator",
-    "echo": "rag.generate.echo:EchoGenerator",
+    "extractive": "rag.answer.generate.extractive:ExtractiveGenerator",
+    "openai": "rag.answer.generate.openai:OpenAIGenerator",
+    "ollama": "rag.answer.generate.ollama:OllamaGenerator",
+    "anthropic": "rag.answer.generate.anthropic:AnthropicGenerator",
+    "echo": "rag.answer.generate.echo:EchoGenerator",
 }
 
 

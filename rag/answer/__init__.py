@@ -1,0 +1,1 @@
+"""Answers: ``retrieve → prompt → generate → cite``, with the refusal decision (``relevance``)."""

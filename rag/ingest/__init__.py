@@ -1,0 +1,1 @@
+"""Ingest: ``load → chunk → embed → index``; files in, a new index snapshot out (``pipeline``)."""

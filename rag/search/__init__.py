@@ -1,0 +1,1 @@
+"""Search: dense and lexical rankings over one index snapshot, fused (``retrieve``, ``fuse``)."""
