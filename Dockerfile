@@ -21,12 +21,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY README.m[d] pyproject.toml ./
 COPY rag ./rag
 RUN pip install --no-deps . && rm -rf build rag.egg-info
-COPY prompts ./prompts
 COPY seeds ./seeds
 
-# The package is installed into site-packages, so point it at the files that live beside it here.
-ENV RAG_PROMPTS_DIR=/app/prompts \
-    RAG_INDEX_DIR=/data/index \
+# The prompt templates ship inside the package; seeds/ is read from the working directory (/app).
+ENV RAG_INDEX_DIR=/data/index \
     RAG_HOST=0.0.0.0 \
     RAG_PORT=8000
 

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 from rag.errors import ConfigError
 
+# The checkout this module was loaded from. Only the repository's own files use it (tests, the eval
+# question sets); no setting defaults to it, so an installed package never looks into site-packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The choices of the settings below that take one of a fixed set of names.
+SEARCH_MODES = ("hybrid", "dense", "lexical")
+VECTOR_INDEXES = ("flat", "hnsw")
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Field docstrings are the comments above each field."""
 
-    # Directory holding the built index (FAISS vectors, chunk store, manifest).
-    index_dir: Path = PROJECT_ROOT / "index"
+    # Directory holding the built index (FAISS vectors, chunk store, manifest); a relative path is
+    # taken from the working directory.
+    index_dir: Path = Path("index")
     # Embedder name: "e5-small", "sentence-transformers:<model or path>", or "hashing".
     embedder: str = "e5-small"
     # Chunk size budget in cl100k tokens, and overlap in sentences (see rag/chunk.py for why).
@@ -40,8 +48,9 @@ class Settings:
     search_mode: str = "hybrid"
     # Answer generator backend name (see rag/generate/).
     generator: str = "extractive"
-    # Directory of prompt templates.
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # Directory of prompt templates (system.txt, answer.txt, refusal.<lang>.txt) that replace the
+    # ones shipped in the package (rag/prompts/); unset: the shipped ones.
+    prompts_dir: Path | None = None
     # Token budget for the context packed into an LLM prompt.
     context_tokens: int = 1800
     # OpenAI-compatible backend.
@@ -86,11 +95,20 @@ class Settings:
     max_top_k: int = 50
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 10_000_000
-    # Path of the XQuAD-ru benchmark (used by evals and benchmarks).
-    xquad_path: Path = PROJECT_ROOT.parent / "shared" / "benchmarks" / "xquad-ru" / "xquad.ru.json"
+    # Path of the XQuAD-ru benchmark (used by evals and benchmarks), from the working directory.
+    xquad_path: Path = Path("../shared/benchmarks/xquad-ru/xquad.ru.json")
+
+
+def _optional_of(kind: Any) -> Any:
+    """``X`` for a hint ``X | None``, else the hint itself."""
+    if isinstance(kind, types.UnionType):
+        args = [a for a in get_args(kind) if a is not type(None)]
+        return args[0] if len(args) == 1 else kind
+    return kind
 
 
 def _convert(name: str, raw: str, kind: Any) -> Any:
+    kind = _optional_of(kind)
     try:
         if kind is bool:
             low = raw.strip().lower()
@@ -127,7 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
             continue
         if key not in hints:
             raise ConfigError(f"unknown setting {key!r}")
-        values[key] = Path(value) if hints[key] is Path else value
+        values[key] = Path(value) if _optional_of(hints[key]) is Path else value
     settings = Settings(**values)
     _validate(settings)
     return settings
@@ -140,10 +158,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("chunk_overlap must be >= 0")
     if s.top_k < 1:
         raise ConfigError("top_k must be >= 1")
-    if s.search_mode not in {"hybrid", "dense", "lexical"}:
-        raise ConfigError(f"search_mode must be hybrid, dense or lexical, not {s.search_mode!r}")
-    if s.vector_index not in {"flat", "hnsw"}:
-        raise ConfigError(f"vector_index must be flat or hnsw, not {s.vector_index!r}")
+    if s.search_mode not in SEARCH_MODES:
+        raise ConfigError(f"search_mode must be one of {', '.join(SEARCH_MODES)}, not {s.search_mode!r}")
+    if s.vector_index not in VECTOR_INDEXES:
+        raise ConfigError(f"vector_index must be one of {', '.join(VECTOR_INDEXES)}, not {s.vector_index!r}")
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"port must be between 1 and 65535, not {s.port}")
 
@@ -156,4 +174,4 @@ def replace(settings: Settings, **changes: Any) -> Settings:
     return changed
 
 
-__all__ = ["PROJECT_ROOT", "Settings", "load_settings", "replace", "field"]
+__all__ = ["PROJECT_ROOT", "SEARCH_MODES", "VECTOR_INDEXES", "Settings", "load_settings", "replace", "field"]

@@ -6,8 +6,8 @@ them into a JSON body with a stable ``error.code`` and a status code. Nothing el
 
     RagError
     ├── ConfigError            bad setting, unknown backend name          (exit 2, HTTP 500)
-    ├── InputError             empty/oversized question, bad argument      (exit 2, HTTP 400/422)
-    ├── DocumentError          one file could not be read (binary, encoding) — reported, skipped
+    ├── InputError             empty/oversized question, bad argument      (exit 2, HTTP 400/413)
+    ├── DocumentError          one file could not be read (binary, encoding) — reported, skipped (HTTP 415)
     ├── IndexError_            base for index problems                      (exit 3, HTTP 503)
     │   ├── IndexMissingError  no index at the path: run `rag ingest`
     │   ├── IndexCorruptError  files unreadable or inconsistent
@@ -17,6 +17,8 @@ them into a JSON body with a stable ``error.code`` and a status code. Nothing el
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class RagError(Exception):
@@ -39,11 +41,32 @@ class ConfigError(RagError):
 
 
 class InputError(RagError):
-    """The caller gave bad input: an empty or oversized question, a bad parameter."""
+    """The caller gave bad input: an empty or oversized question, a bad parameter.
+
+    ``code`` says which input was bad; the CLI prints the message (exit 2, and the code in batch
+    JSON), the HTTP API answers with the code and its status. ``rag.validate`` raises these.
+    """
 
     code = "invalid_input"
     exit_code = 2
     http_status = 400
+    # Every code an InputError carries, with its HTTP status (docs/api.md lists each one).
+    CODES: ClassVar[dict[str, int]] = {
+        "invalid_input": 400,
+        "question_too_long": 400,
+        "query_too_long": 400,
+        "invalid_top_k": 400,
+        "invalid_mode": 400,
+        "unknown_generator": 400,
+        "missing_filename": 400,
+        "upload_too_large": 413,
+    }
+
+    def __init__(self, message: str, code: str = "invalid_input") -> None:
+        super().__init__(message)
+        if code not in self.CODES:
+            raise ValueError(f"unknown input error code {code!r}")
+        self.code, self.http_status = code, self.CODES[code]
 
 
 class DocumentError(RagError):
@@ -52,11 +75,16 @@ class DocumentError(RagError):
     code = "bad_document"
     exit_code = 2
     http_status = 415
+    # "unsupported_file_type": the suffix names no format ingest reads; "bad_document": the content.
+    CODES: ClassVar[tuple[str, ...]] = ("bad_document", "unsupported_file_type")
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, code: str = "bad_document") -> None:
         super().__init__(f"{path}: {reason}")
+        if code not in self.CODES:
+            raise ValueError(f"unknown document error code {code!r}")
         self.path = path
         self.reason = reason
+        self.code = code
 
 
 class IndexError_(RagError):  # noqa: N801, N818 - the builtin IndexError is taken

@@ -2,9 +2,10 @@
 
 :func:`answer_question` returns an :class:`~rag.types.Answer`; :func:`stream_answer` yields
 :class:`Event` objects for streaming clients: ``delta`` events as the generator writes, then one
-``citations`` event, then ``done`` with the whole answer. Validation, retrieval and the refusal
-check run when ``stream_answer`` is called, so a bad question or a missing index raises before a
-caller commits to a streaming response; only generator failures arrive as an ``error`` event.
+``citations`` event, then ``done`` with the whole answer. Retrieval and the refusal check run when
+``stream_answer`` is called, so a missing index raises before a caller commits to a streaming
+response; only generator failures arrive as an ``error`` event. The question and ``top_k`` come in
+checked: `rag ask` and the HTTP routes run them through ``rag.validate`` before any work.
 
 Refusal happens before any LLM call: when no sentence of the retrieved passages reaches
 ``settings.refusal_threshold`` in relevance (see :mod:`rag.answer.relevance`; the question's words are
@@ -23,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answer.cite import MarkerFilter, build_citations, context_citations
 from rag.answer.generate import Generator
+from rag.answer.generate.extractive import ExtractiveGenerator
 from rag.answer.prompt import pack_passages, refusal_message
 from rag.answer.relevance import ScoredSentence, best_relevance, score_sentences, should_refuse
 from rag.config import Settings
-from rag.errors import GeneratorError, InputError
+from rag.errors import GeneratorError
 from rag.text.lang import detect_language
 from rag.text.terms import tokenize
 from rag.types import Answer, Passage
@@ -45,18 +47,6 @@ class Event:
     data: dict[str, Any]
 
 
-def validate_question(question: str, settings: Settings) -> str:
-    """The question without surrounding whitespace; InputError if empty or too long."""
-    if not isinstance(question, str):
-        raise InputError("the question must be a string")
-    question = question.strip()
-    if not question:
-        raise InputError("the question is empty")
-    if len(question) > settings.max_question_chars:
-        raise InputError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
-    return question
-
-
 @dataclass
 class _Run:
     """What is known after retrieval, and the text sent so far."""
@@ -72,20 +62,17 @@ class _Run:
 
 
 def _score(question: str, context: list[Passage], retriever: Retriever) -> list[ScoredSentence]:
-    """Sentence scores of the context, the question's words weighted by corpus idf when known."""
+    """Sentence scores of the context, the question's words weighted by idf over the whole index."""
     if not context:
         return []
-    lexical = getattr(retriever, "lexical", None)  # retrievers without a BM25 index use local idf
-    idf = lexical.idf(tokenize(question)) if lexical is not None else None
+    idf = retriever.lexical.idf(tokenize(question))
     return score_sentences(question, context, retriever.embedder, idf)
 
 
 def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int | None) -> _Run:
     started = time.perf_counter()
-    question = validate_question(question, settings)
+    question = question.strip()
     k = settings.top_k if top_k is None else top_k
-    if not 1 <= k <= settings.max_top_k:
-        raise InputError(f"top_k must be between 1 and {settings.max_top_k}, not {k}")
     passages = retriever.search(question, k, mode=settings.search_mode)
     context = pack_passages(passages, settings.context_tokens)
     scored = _score(question, context, retriever)
@@ -99,8 +86,7 @@ def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int
 def _write(run: _Run, generator: Generator) -> PyGenerator[str, None, None]:
     """Stream the generator's text through the citation filter, recording what was sent."""
     markers = MarkerFilter(len(run.context))
-    # A generator that quotes sentences reuses the scores the refusal check computed.
-    for piece in generator.stream_scored(run.question, run.context, run.scored, run.language):
+    for piece in _pieces(run, generator):
         text = markers.feed(piece)
         if text:
             run.sent.append(text)
@@ -113,9 +99,14 @@ def _write(run: _Run, generator: Generator) -> PyGenerator[str, None, None]:
         raise GeneratorError(f"{generator.name} returned an empty answer")
 
 
-def _fallback(settings: Settings, retriever: Retriever) -> Generator:
-    from rag.answer.generate.extractive import ExtractiveGenerator
+def _pieces(run: _Run, generator: Generator) -> Iterator[str]:
+    """The generator's text; the extractive one quotes from the scores the refusal check computed."""
+    if isinstance(generator, ExtractiveGenerator):
+        return generator.quote(run.question, run.context, run.scored, run.language)
+    return generator.stream(run.question, run.context, run.language)
 
+
+def _fallback(settings: Settings, retriever: Retriever) -> Generator:
     return ExtractiveGenerator(settings, embedder=retriever.embedder)
 
 

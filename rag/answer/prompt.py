@@ -1,4 +1,8 @@
-"""Prompt building: templates from ``prompts/``, passages numbered [1]..[n], packed to a budget.
+"""Prompt building: templates, passages numbered [1]..[n], packed to a budget.
+
+The templates ship inside the package (``rag/prompts/``, read through ``importlib.resources``, so an
+installed package finds them wherever it lives); ``settings.prompts_dir`` replaces them with a
+directory of one's own. The repository's top-level ``prompts/`` is a link to the shipped ones.
 
 Templates are plain files with ``${name}`` placeholders (``string.Template``), so passages that
 contain braces or dollar signs pass through untouched. The context is packed greedily, best passage
@@ -13,6 +17,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
@@ -40,12 +46,21 @@ def _read(path: Path, mtime_ns: int) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def templates(settings: Settings) -> Traversable:
+    """Where the templates come from: ``settings.prompts_dir``, else the ones shipped in the package."""
+    if settings.prompts_dir is not None:
+        return Path(settings.prompts_dir)
+    return resources.files("rag").joinpath("prompts")
+
+
 def load_template(name: str, settings: Settings) -> str:
-    """The text of template ``name`` (e.g. ``"system.txt"``) from ``settings.prompts_dir``."""
-    path = Path(settings.prompts_dir) / name
+    """The text of template ``name`` (e.g. ``"system.txt"``)."""
+    path = templates(settings).joinpath(name)
     try:
-        # Keyed by modification time, so an edited template is picked up without a restart.
-        return _read(path, path.stat().st_mtime_ns)
+        if isinstance(path, Path):
+            # Keyed by modification time, so an edited template is picked up without a restart.
+            return _read(path, path.stat().st_mtime_ns)
+        return path.read_text(encoding="utf-8")  # inside a zip: read as shipped
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise ConfigError(f"prompt template {path} cannot be read: {reason}") from None
@@ -122,5 +137,5 @@ def build_prompt(
         system = Template(load_template("system.txt", settings)).substitute(values).strip()
         user = Template(load_template("answer.txt", settings)).substitute(values).strip()
     except (KeyError, ValueError) as exc:
-        raise ConfigError(f"bad placeholder in a prompt template in {settings.prompts_dir}: {exc}") from None
+        raise ConfigError(f"bad placeholder in a prompt template in {templates(settings)}: {exc}") from None
     return Prompt(system=system, user=user, passages=tuple(packed))

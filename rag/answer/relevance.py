@@ -32,13 +32,14 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from cachetools import LRUCache
 
 from rag.embed import Embedder, embed_query
+from rag.text.lang import CYRILLIC as _CYRILLIC
 from rag.text.sentences import passage_sentences
 from rag.text.terms import tokenize
 from rag.types import Passage
@@ -59,7 +60,6 @@ NEIGHBOUR_SHARE = 0.25
 PASSAGE_PRIOR = 1.0
 _CACHE_SIZE = 8192
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 _QUANTITY_Q = re.compile(r"\b(сколько|how (many|much|long)|what percentage|на сколько|во сколько)\b", re.IGNORECASE)
@@ -95,32 +95,30 @@ class ScoredSentence:
 
 
 class _VectorCache:
-    """Thread-safe LRU of sentence vectors: the same sentences come back for related questions."""
+    """Thread-safe LRU of sentence vectors: the same sentences come back for related questions.
+
+    A ``cachetools.LRUCache`` under a lock; not ``functools.lru_cache``, because the misses of one
+    question are embedded together, in one batch.
+    """
 
     def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._data: LRUCache[tuple[str, str], np.ndarray] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def passages(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         """Passage vectors for ``texts``, embedding only the ones not seen recently."""
         keys = [(embedder.name, t) for t in texts]
         with self._lock:
-            missing = list(dict.fromkeys(k[1] for k in keys if k not in self._data))
+            found = {k: v for k in keys if (v := self._data.get(k)) is not None}
+        missing = list(dict.fromkeys(k[1] for k in keys if k not in found))
         if missing:
             fresh = embedder.embed_passages(missing)
             with self._lock:
                 for text, vec in zip(missing, fresh, strict=True):
-                    self._data[(embedder.name, text)] = vec
-                    self._data.move_to_end((embedder.name, text))
-                while len(self._data) > self.size:
-                    self._data.popitem(last=False)
-        with self._lock:
-            got = [self._data.get(k) for k in keys]
-        vectors = [v for v in got if v is not None]
-        if len(vectors) < len(keys):  # evicted meanwhile under heavy load
-            return embedder.embed_passages(list(texts))
-        return np.stack(vectors) if vectors else np.empty((0, embedder.dim), np.float32)
+                    self._data[(embedder.name, text)] = found[(embedder.name, text)] = vec
+        if not keys:
+            return np.empty((0, embedder.dim), np.float32)
+        return np.stack([found[k] for k in keys])
 
 
 _cache = _VectorCache(_CACHE_SIZE)

@@ -10,7 +10,6 @@ index's ``CURRENT`` pointer at most once a second and reopening when it moved.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from rag.answer.generate import REGISTRY, Generator, generator_class, get_generator
+from rag.answer.generate import REGISTRY, Generator, get_generator
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import IndexMissingError, RagError
@@ -127,13 +126,7 @@ class Service:
         name = name or self.settings.generator
         with self._gen_lock:
             if name not in self._generators:
-                options: dict[str, Any] = {}
-                params = inspect.signature(generator_class(name).__init__).parameters
-                if "embedder" in params:  # extractive scores sentences with the index's embedder
-                    options["embedder"] = self.embedder
-                if "client" in params:
-                    options["client"] = self.http
-                self._generators[name] = get_generator(name, self.settings, **options)
+                self._generators[name] = get_generator(name, self.settings, embedder=self.embedder, client=self.http)
             return self._generators[name]
 
     def generator_status(self) -> dict[str, Any]:
@@ -162,7 +155,7 @@ class Service:
     @staticmethod
     def generator_names() -> list[str]:
         """Every registered generator name."""
-        return sorted(REGISTRY)
+        return list(REGISTRY)
 
     def documents(self) -> list[dict[str, Any]]:
         """The documents in the live snapshot."""

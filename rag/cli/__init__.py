@@ -31,12 +31,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules: dict[str, object] = {}
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"rag.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"rag.cli.{name}":
-                continue  # command not built yet
-            raise
+        module = importlib.import_module(f"rag.cli.{name}")
         module.add_parser(sub)  # type: ignore[attr-defined]
         modules[name] = module
     return parser, modules

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from rag.answer.generate import REGISTRY, Generator, get_generator
+from rag import validate
+from rag.answer.generate import REGISTRY, Generator, generator_name, get_generator
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.cli import add_index_option
 from rag.config import Settings, replace
@@ -26,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--generator",
         metavar="NAME",
-        help=f"answer generator: {', '.join(sorted(REGISTRY))} (RAG_GENERATOR, default: extractive)",
+        help=f"answer generator: {', '.join(REGISTRY)} (RAG_GENERATOR, default: extractive)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_index_option(p)
@@ -47,7 +48,7 @@ def _print_sources(answer: Answer) -> None:
         print(_source_line(c))
 
 
-def _ask_plain(question: str, retriever: object, generator: Generator, settings: Settings, top_k: int | None) -> int:
+def _ask_plain(question: str, retriever: object, generator: Generator, settings: Settings, top_k: int) -> int:
     """Print the answer as it streams, then the numbered sources."""
     events = stream_answer(question, retriever, generator, settings, top_k)  # type: ignore[arg-type]
     for event in events:
@@ -81,27 +82,25 @@ def _answer_from(data: dict) -> Answer:  # type: ignore[type-arg]
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag.search.retrieve import open_retriever
 
-    if args.generator:
-        settings = replace(settings, generator=args.generator)
-    if args.question is not None and not args.question.strip():
-        raise InputError("the question is empty")
+    settings = replace(settings, generator=generator_name(args.generator, settings))
+    top_k = validate.top_k(args.top_k, settings)
+    question = None if args.question is None else validate.text(args.question, settings)
     retriever = open_retriever(settings)
-    with get_generator(settings.generator, settings) as generator:
-        if args.question is not None:
+    with get_generator(settings.generator, settings, embedder=retriever.embedder) as generator:
+        if question is not None:
             if not args.json:
-                return _ask_plain(args.question, retriever, generator, settings, args.top_k)
-            answer = answer_question(args.question, retriever, generator, settings, args.top_k)
+                return _ask_plain(question, retriever, generator, settings, top_k)
+            answer = answer_question(question, retriever, generator, settings, top_k)
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
             return 0
         status = 0
         for line in sys.stdin:
-            question = line.strip()
-            if not question:
+            if not line.strip():
                 continue  # blank lines between questions are harmless in batch input
             try:
-                row = answer_question(question, retriever, generator, settings, args.top_k).to_dict()
+                row = answer_question(validate.text(line, settings), retriever, generator, settings, top_k).to_dict()
             except (InputError, GeneratorError) as exc:
-                row = {"question": question, "error": {"code": exc.code, "message": exc.message}}
+                row = {"question": line.strip(), "error": {"code": exc.code, "message": exc.message}}
                 status = max(status, exc.exit_code)
             print(json.dumps(row, ensure_ascii=False), flush=True)
         return status

@@ -8,19 +8,19 @@ except under CI=true, where it is an error: a gate that silently does not run is
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from rag.config import PROJECT_ROOT, Settings, replace
+from rag.config import SEARCH_MODES, Settings, replace
 from rag.errors import InputError
-from rag.search.retrieve import MODES
 
-THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.toml"
-CACHE = PROJECT_ROOT / "build" / "eval-cache"
+# Relative to the working directory: `rag eval` runs from a checkout (make gates), where the
+# question sets and thresholds live.
+THRESHOLDS = Path("evals/thresholds.toml")
+CACHE = Path("build/eval-cache")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--corpus", type=Path, nargs="+", help="files/directories to index for a .jsonl dataset")
     p.add_argument("--generator", help="answer generator (RAG_GENERATOR, default: extractive)")
     p.add_argument("-k", "--top-k", type=int, help="passages given to the generator (default: RAG_TOP_K or 5)")
-    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="search modes to score")
+    p.add_argument("--modes", nargs="+", choices=SEARCH_MODES, default=list(SEARCH_MODES), help="search modes to score")
     p.add_argument("--retrieval-only", action="store_true", help="skip answering (no generator)")
     p.add_argument("--limit", type=int, help="use only the first N questions (a quick look: no gate)")
     p.add_argument("--report", type=Path, metavar="DIR", help="write <dataset>.json and <dataset>.md here")
@@ -54,15 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--embedder", help="embedder name (RAG_EMBEDDER, default: e5-small)")
 
 
-def _generator(name: str, settings: Settings, embedder: Any) -> Any:
-    from rag.answer.generate import generator_class, get_generator
-
-    params = inspect.signature(generator_class(name).__init__).parameters
-    options = {"embedder": embedder} if "embedder" in params else {}  # extractive scores with the index's embedder
-    return get_generator(name, settings, **options)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.answer.generate import generator_name, get_generator
     from rag.embed import get_embedder
     from rag.evals.corpus import corpus_problems, dataset_path, load_dataset, open_corpus
     from rag.evals.gate import check, load_thresholds
@@ -70,8 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag.evals.run import evaluate
     from rag.evals.summary import print_summary
 
-    if args.generator:
-        settings = replace(settings, generator=args.generator)
+    settings = replace(settings, generator=generator_name(args.generator, settings))
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     name, path = dataset_path(args.dataset, settings)
@@ -96,7 +88,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for problem in corpus_problems(dataset, retriever):
         print(f"rag eval: warning: {problem}", file=sys.stderr)
     top_k = args.top_k if args.top_k is not None else settings.top_k
-    generator = None if args.retrieval_only else _generator(settings.generator, settings, embedder)
+    generator = None if args.retrieval_only else get_generator(settings.generator, settings, embedder=embedder)
     try:
         result = evaluate(retriever, questions, settings, args.modes, generator, top_k, progress)
     finally:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from rag.cli import add_index_option
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import VECTOR_INDEXES, Settings
 from rag.embed import get_embedder
 from rag.ingest.pipeline import ingest_paths
 
@@ -22,11 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "Unreadable files are reported and skipped. The previous index stays usable if the run is "
         "interrupted, and a rerun reuses the vectors it had made.",
     )
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: seeds/)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: ./seeds)")
     add_index_option(p)
     p.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS, default 200)")
     p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
-    p.add_argument("--vector-index", choices=["flat", "hnsw"], help="exact (flat, default) or HNSW")
+    p.add_argument("--vector-index", choices=VECTOR_INDEXES, help="exact (flat, default) or HNSW")
     p.add_argument("--rebuild", action="store_true", help="ignore the existing index and embed everything again")
     p.add_argument(
         "--keep-missing", action="store_true", help="keep documents whose files were deleted from the PATH directories"
@@ -40,8 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     changes = {k: v for k in ("chunk_tokens", "chunk_overlap", "vector_index") if (v := getattr(args, k)) is not None}
     settings = replace(settings, **changes)
-    default = Path("seeds") if Path("seeds").is_dir() else PROJECT_ROOT / "seeds"
-    paths = args.paths or [default]
+    paths = args.paths or [Path("seeds")]  # the working directory's, as `make run` and the image have it
     embedder = get_embedder(settings.embedder)
     report = ingest_paths(
         paths, settings, embedder, progress=not args.quiet, rebuild=args.rebuild, prune=not args.keep_missing

@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 
+from rag import validate
 from rag.cli import add_index_option
-from rag.config import Settings
+from rag.config import SEARCH_MODES, Settings
 from rag.errors import InputError
-from rag.search.retrieve import MODES, open_retriever
+from rag.search.retrieve import open_retriever
 from rag.types import Passage
 
 
@@ -22,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("question", nargs="?", metavar="QUESTION")
     p.add_argument("-k", "--top-k", type=int, help="number of passages (default: RAG_TOP_K or 5)")
-    p.add_argument("--mode", choices=MODES, help="hybrid (default), dense or lexical")
+    p.add_argument("--mode", choices=SEARCH_MODES, help="hybrid (default), dense or lexical")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of text")
     add_index_option(p)
 
@@ -37,15 +38,11 @@ def _print_plain(passages: list[Passage]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    top_k = args.top_k if args.top_k is not None else settings.top_k
-    mode = args.mode or settings.search_mode
-    if args.question is not None and not args.question.strip():
-        raise InputError("the question is empty")
-    if top_k < 1:
-        raise InputError("--top-k must be at least 1")
+    top_k, mode = validate.top_k(args.top_k, settings), validate.search_mode(args.mode, settings)
+    query = None if args.question is None else validate.text(args.question, settings, what="query")
     retriever = open_retriever(settings)
-    if args.question is not None:
-        passages = retriever.search(args.question, top_k, mode)
+    if query is not None:
+        passages = retriever.search(query, top_k, mode)
         if args.json:
             print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=1))
         else:
@@ -53,13 +50,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     status = 0
     for line in sys.stdin:
-        query = line.strip()
-        if not query:
+        if not line.strip():
             continue  # blank lines between queries are harmless in batch input
+        query = line.strip()
         try:
-            rows = [p.to_dict() for p in retriever.search(query, top_k, mode)]
+            rows = [p.to_dict() for p in retriever.search(validate.text(query, settings, "query"), top_k, mode)]
             print(json.dumps({"query": query, "passages": rows}, ensure_ascii=False), flush=True)
         except InputError as exc:
-            print(json.dumps({"query": query, "error": exc.message}, ensure_ascii=False), flush=True)
-            status = 2
+            error = {"code": exc.code, "message": exc.message}
+            print(json.dumps({"query": query, "error": error}, ensure_ascii=False), flush=True)
+            status = exc.exit_code
     return status

@@ -69,12 +69,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from rag.answer.generate import generator_class
+    from rag.answer.generate import REGISTRY
     from rag.api.app import create_app
     from rag.api.auth import Keyring
 
     Keyring.from_settings(settings)  # a malformed widget key fails here, in one line
-    generator_class(settings.generator)  # and so does an unknown generator name
+    REGISTRY.get(settings.generator)  # and so does an unknown generator name
     common = {
         "host": settings.host,
         "port": settings.port,

@@ -9,13 +9,14 @@ with unit L2 norm, so inner product is cosine similarity.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from cachetools import LRUCache, cached
 
 from rag.errors import ConfigError
+from rag.registry import Registry
 
 
 @runtime_checkable
@@ -49,11 +50,11 @@ def _hashing(arg: str) -> Embedder:
 
 
 # name (before the first ':') -> factory taking what follows the ':'
-REGISTRY: dict[str, Callable[[str], Embedder]] = {
-    "e5-small": _e5,
-    "sentence-transformers": _st,
-    "hashing": _hashing,
-}
+REGISTRY: Registry[Callable[[str], Embedder]] = Registry(
+    "embedder",
+    "RAG_EMBEDDER or --embedder; sentence-transformers takes a model: sentence-transformers:<model or path>",
+    {"e5-small": _e5, "sentence-transformers": _st, "hashing": _hashing},
+)
 
 _cache: dict[str, Embedder] = {}
 
@@ -63,12 +64,10 @@ def get_embedder(name: str) -> Embedder:
     if name in _cache:
         return _cache[name]
     kind, _, arg = name.partition(":")
-    if kind not in REGISTRY:
-        known = ", ".join(["e5-small", "sentence-transformers:<model or path>", "hashing"])
-        raise ConfigError(f"unknown embedder {name!r}; known embedders: {known}")
+    factory = REGISTRY.get(kind)
     if kind == "sentence-transformers" and not arg:
         raise ConfigError("sentence-transformers needs a model: sentence-transformers:<model name or path>")
-    embedder = REGISTRY[kind](arg)
+    embedder = factory(arg)
     _cache[name] = embedder
     return embedder
 
@@ -84,23 +83,18 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
 
 
 _QUERY_CACHE_SIZE = 1024
-_query_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+# Keyed by the embedder's name, not the object: embedders are built once per name (get_embedder),
+# and test doubles need not be hashable. The lock guards the cache only, not the embedding, so
+# concurrent misses embed in parallel (as functools.lru_cache would).
+_query_cache: LRUCache[tuple[str, str], np.ndarray] = LRUCache(maxsize=_QUERY_CACHE_SIZE)
 _query_lock = threading.Lock()
 
 
+@cached(_query_cache, key=lambda embedder, text: (embedder.name, text), lock=_query_lock)
 def embed_query(embedder: Embedder, text: str) -> np.ndarray:
     """One query vector, remembered: retrieval, refusal and the extractive answer all need it."""
-    key = (embedder.name, text)
-    with _query_lock:
-        if key in _query_cache:
-            _query_cache.move_to_end(key)
-            return _query_cache[key]
     vec = embedder.embed_queries([text])[0]
     vec.setflags(write=False)
-    with _query_lock:
-        _query_cache[key] = vec
-        while len(_query_cache) > _QUERY_CACHE_SIZE:
-            _query_cache.popitem(last=False)
     return vec
 
 

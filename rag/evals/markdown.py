@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rag.config import SEARCH_MODES
 from rag.evals.report import outcome
 
-MODES = ("hybrid", "dense", "lexical")
 RETRIEVAL_COLS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr", "p50_ms", "p95_ms")
 ANSWER_ROWS = (
     "fact_recall",
@@ -31,7 +31,7 @@ def _fmt(value: Any) -> str:
 
 
 def _retrieval(metrics: Mapping[str, Any]) -> list[str]:
-    modes = [m for m in MODES if f"retrieval.{m}.mrr" in metrics]
+    modes = [m for m in SEARCH_MODES if f"retrieval.{m}.mrr" in metrics]
     if not modes:
         return []
     lines = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rag.evals.markdown import ANSWER_ROWS, MODES, RETRIEVAL_COLS, _fmt
+from rag.config import SEARCH_MODES
+from rag.evals.markdown import ANSWER_ROWS, RETRIEVAL_COLS, _fmt
 
 
 def print_summary(report: Mapping[str, Any]) -> None:
@@ -15,7 +16,7 @@ def print_summary(report: Mapping[str, Any]) -> None:
         f"{meta['dataset']}: {meta['questions']} questions, {meta['chunks']} chunks, embedder {meta['embedder']}, "
         f"generator {meta['generator'] or '(retrieval only)'}, {meta['seconds']} s"
     )
-    modes = [mode for mode in MODES if f"retrieval.{mode}.mrr" in m]
+    modes = [mode for mode in SEARCH_MODES if f"retrieval.{mode}.mrr" in m]
     if modes:
         print(f"{'mode':<8}" + "".join(f"{c:>8}" for c in RETRIEVAL_COLS))
         for mode in modes:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rag.errors import DocumentError
+from rag.errors import DocumentError, InputError
 from rag.types import Document
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -60,11 +60,32 @@ def _title_from_text(text: str, fallback: str) -> str:
     return fallback
 
 
-def load_bytes(name: str, data: bytes, doc_id: str | None = None) -> Document:
-    """A Document from raw file contents; ``name`` decides the format by its suffix."""
+def check_type(name: str) -> str:
+    """The lower-cased suffix of ``name``; DocumentError ``unsupported_file_type`` if ingest cannot read it."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED:
-        raise DocumentError(name, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED)}")
+        raise DocumentError(
+            name, f"unsupported file type; supported: {', '.join(SUPPORTED)}", code="unsupported_file_type"
+        )
+    return suffix
+
+
+def upload_name(name: str) -> str:
+    """The document id of an uploaded file: its bare name (a client's directories are never trusted).
+
+    InputError ``missing_filename`` without a name, DocumentError ``unsupported_file_type`` for a
+    suffix ingest cannot read: both before the upload costs any work.
+    """
+    bare = Path(name.replace("\\", "/")).name
+    if not bare:
+        raise InputError("name the file: multipart filename or ?filename=doc.txt", code="missing_filename")
+    check_type(bare)
+    return bare
+
+
+def load_bytes(name: str, data: bytes, doc_id: str | None = None) -> Document:
+    """A Document from raw file contents; ``name`` decides the format by its suffix."""
+    suffix = check_type(name)
     text = decode(name, data)
     title = ""
     if suffix in (".html", ".htm"):

@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder, embed_query, get_embedder
-from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
+from rag.errors import EmbedderMismatchError, IndexCorruptError
 from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, fuse
 from rag.store import VectorStore, load_store
 from rag.store.faiss import snapshot
@@ -23,7 +23,6 @@ from rag.store.lexical import BM25_DIR, LexicalIndex
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
-MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 50  # depth of each ranker's list before fusion
 
 
@@ -41,14 +40,10 @@ class Retriever:
     weight: float = CONVEX_WEIGHT  # dense share in convex fusion
 
     def search(self, query: str, top_k: int = 5, mode: str = "hybrid") -> list[Passage]:
-        """The ``top_k`` best passages for ``query``, best first."""
-        query = query.strip() if isinstance(query, str) else ""
-        if not query:
-            raise InputError("the query is empty")
-        if mode not in MODES:
-            raise InputError(f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
-        if top_k < 1:
-            raise InputError("top_k must be at least 1")
+        """The ``top_k`` best passages for ``query``, best first.
+
+        The arguments are trusted: `rag search` and ``/v1/search`` check a user's with ``rag.validate``.
+        """
         if not self.chunks:
             return []
         if mode == "lexical":
@@ -62,6 +57,8 @@ class Retriever:
         if mode == "dense":
             keep = d_ids[0] >= 0
             return self._passages(d_ids[0][keep][:top_k], d_scores[0][keep][:top_k])
+        if mode != "hybrid":
+            raise ValueError(f"unknown search mode {mode!r}")  # a caller skipped validation
         ids, scores = fuse(d_ids[0], d_scores[0], self.lexical.scores(query), depth, self.fusion, self.weight)
         return self._passages(ids[:top_k], scores[:top_k])
 

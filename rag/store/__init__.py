@@ -1,7 +1,8 @@
 """The vector store seam: build from vectors, save to a directory, load, search by inner product.
 
-Only FAISS lives here now; a distributed engine becomes a second module with the same three
-methods, registered in ``BACKENDS``.
+Only FAISS lives here now; a distributed engine becomes a second backend with the same ``build``
+and ``load`` class methods, registered by name in ``BACKENDS`` (the registry style of embedders
+and generators).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.config import VECTOR_INDEXES
 from rag.errors import ConfigError
+from rag.registry import Registry
 
 
 class VectorStore(Protocol):
@@ -28,17 +31,27 @@ class VectorStore(Protocol):
     def save(self, directory: Path) -> None: ...
 
 
-def build_store(kind: str, vectors: np.ndarray) -> VectorStore:
-    """A new store of ``kind`` ("flat" or "hnsw") holding ``vectors`` as rows 0..n-1."""
-    from rag.store.faiss.vectors import FaissStore
+class StoreBackend(Protocol):
+    """What a backend registers: how to build a store from vectors and how to load a saved one."""
 
-    if kind not in ("flat", "hnsw"):
-        raise ConfigError(f"unknown vector index {kind!r}; known: flat, hnsw")
-    return FaissStore.build(vectors, kind)
+    def build(self, vectors: np.ndarray, kind: str) -> VectorStore: ...
+
+    def load(self, directory: Path) -> VectorStore: ...
 
 
-def load_store(directory: Path) -> VectorStore:
+BACKENDS: Registry[StoreBackend] = Registry(
+    "vector store", "the store backend", {"faiss": "rag.store.faiss.vectors:FaissStore"}
+)
+DEFAULT_BACKEND = "faiss"
+
+
+def build_store(kind: str, vectors: np.ndarray, backend: str = DEFAULT_BACKEND) -> VectorStore:
+    """A new store of ``kind`` (one of ``VECTOR_INDEXES``) holding ``vectors`` as rows 0..n-1."""
+    if kind not in VECTOR_INDEXES:
+        raise ConfigError(f"unknown vector index {kind!r}; known: {', '.join(VECTOR_INDEXES)}")
+    return BACKENDS.get(backend).build(vectors, kind)
+
+
+def load_store(directory: Path, backend: str = DEFAULT_BACKEND) -> VectorStore:
     """The store saved in ``directory``."""
-    from rag.store.faiss.vectors import FaissStore
-
-    return FaissStore.load(directory)
+    return BACKENDS.get(backend).load(directory)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# "Is this Cyrillic": the whole Cyrillic block, both cases, so ё, Ukrainian і and capitals count.
+# The one definition: language detection, the stemmer choice per word and relevance all use it.
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 LANGUAGES = ("ru", "en")
 
@@ -22,10 +24,10 @@ def detect_language(text: str) -> str:
         return "en"
     cyrillic = latin = 0
     for i, word in enumerate(words):
-        if _CYRILLIC.search(word):
+        if CYRILLIC.search(word):
             cyrillic += 1
         elif i == 0 or not word[0].isupper():
             latin += 1
     if cyrillic != latin:
         return "ru" if cyrillic > latin else "en"
-    return "ru" if _CYRILLIC.search(words[0]) else "en"
+    return "ru" if CYRILLIC.search(words[0]) else "en"

@@ -13,8 +13,9 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from rag.text.lang import CYRILLIC
+
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
-_CYRILLIC = re.compile(r"[а-яё]")
 
 # Function words that carry no topic; BM25's idf discounts them anyway, dropping them keeps
 # short questions from matching on "the"/"и" alone.
@@ -36,7 +37,7 @@ _stemmers = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.ste
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    lang = "ru" if _CYRILLIC.search(word) else "en"
+    lang = "ru" if CYRILLIC.search(word) else "en"
     return str(_stemmers[lang].stemWord(word))
 
 

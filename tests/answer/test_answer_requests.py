@@ -17,7 +17,7 @@ from tests.answer.llm_fakes import FakeLLM, LoopbackLLM, base_url_settings
 def _send(name: str, settings: Settings, fake: FakeLLM, passages: list[Passage], **overrides: object) -> dict:  # type: ignore[type-arg]
     settings = dataclasses.replace(settings, **base_url_settings(name, "http://llm.test"), **overrides)
     with fake.mock_client() as client, get_generator(name, settings, client=client) as gen:
-        gen.generate(TRADE_QUESTION, passages, "en")
+        "".join(gen.stream(TRADE_QUESTION, passages, "en"))
     return fake.requests[-1]
 
 
@@ -66,7 +66,7 @@ def test_fake_openai_server_speaks_what_the_official_client_parses(
     try:
         settings = dataclasses.replace(unit_settings, openai_base_url=server.url + "/v1")
         with get_generator("openai", settings) as gen:
-            ours = gen.generate(TRADE_QUESTION, passages, "ru")
+            ours = "".join(gen.stream(TRADE_QUESTION, passages, "ru"))
         messages = fake_llm.requests[-1]["json"]["messages"]
         with openai.OpenAI(base_url=server.url + "/v1", api_key="x", max_retries=0) as client:
             chunks = client.chat.completions.create(model="m", messages=messages, stream=True)

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[2] / "rag"
 RANKS = {
     "config": 0,
     "errors": 0,
+    "registry": 0,
+    "validate": 0,
     "types": 0,
     "text": 0,
     "embed": 1,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from rag.errors import InputError
+from rag.ingest.load import load_path
 from rag.search.fuse import fuse
 from rag.search.retrieve import Retriever
 from rag.text.terms import tokenize
@@ -26,18 +28,15 @@ def test_known_facts_are_retrieved(seed_retriever: Retriever, mode: str) -> None
         assert any(fact in t for t in texts), (mode, question)
 
 
-def test_ranks_scores_and_offsets(seed_retriever: Retriever) -> None:
-    passages = seed_retriever.search("инвестиции в совместные проекты", 4)
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_ranks_scores_and_offsets(seed_retriever: Retriever, mode: str) -> None:
+    passages = seed_retriever.search("инвестиции в совместные проекты", 4, mode)
     assert [p.rank for p in passages] == [1, 2, 3, 4]
     assert all(a.score >= b.score for a, b in zip(passages, passages[1:], strict=False))
     assert len({p.chunk.chunk_id for p in passages}) == 4
-
-
-def test_empty_query_and_bad_mode(seed_retriever: Retriever) -> None:
-    with pytest.raises(InputError):
-        seed_retriever.search("   ")
-    with pytest.raises(InputError, match="unknown search mode"):
-        seed_retriever.search("x", mode="magic")
+    for p in passages:  # each passage is exactly the slice of its source that its offsets name
+        source = load_path(Path(p.chunk.source)).text
+        assert source[p.chunk.start : p.chunk.end] == p.chunk.text, p.chunk.chunk_id
 
 
 def test_tokenize_stems_russian_and_english_and_keeps_numbers() -> None:

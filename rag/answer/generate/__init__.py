@@ -9,16 +9,18 @@ a ``Generator`` subclass, registered here by name.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.errors import ConfigError
+from rag.errors import InputError
+from rag.registry import Registry
 from rag.types import Passage
 
 if TYPE_CHECKING:
-    from rag.answer.relevance import ScoredSentence
+    import httpx
+
+    from rag.embed import Embedder
 
 
 class Generator:
@@ -29,19 +31,20 @@ class Generator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    @classmethod
+    def create(
+        cls, settings: Settings, *, embedder: Embedder | None = None, client: httpx.Client | None = None
+    ) -> Generator:
+        """The factory the registry calls with what the caller shares; a backend takes what it needs.
+
+        ``embedder`` is the index's (the extractive generator scores sentences with it), ``client``
+        a pooled HTTP client (HTTP backends); this default takes neither.
+        """
+        return cls(settings)
+
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
         """Yield the answer as text pieces; passage ``i`` is cited as ``[i + 1]``."""
         raise NotImplementedError
-
-    def stream_scored(
-        self, question: str, passages: Sequence[Passage], scored: Sequence[ScoredSentence], language: str
-    ) -> Iterator[str]:
-        """Like :meth:`stream`, given the pipeline's sentence scores; LLM backends ignore them."""
-        return self.stream(question, passages, language)
-
-    def generate(self, question: str, passages: Sequence[Passage], language: str) -> str:
-        """The whole answer at once."""
-        return "".join(self.stream(question, passages, language))
 
     def close(self) -> None:
         """Release network clients or other resources (no-op by default)."""
@@ -53,38 +56,38 @@ class Generator:
         self.close()
 
 
-# name -> "module:ClassName" (imported on first use, so that `extractive` never imports httpx
-# machinery it does not need and a broken optional backend cannot break the others) or a class.
-REGISTRY: dict[str, str | type[Generator]] = {
-    "extractive": "rag.answer.generate.extractive:ExtractiveGenerator",
-    "openai": "rag.answer.generate.openai:OpenAIGenerator",
-    "ollama": "rag.answer.generate.ollama:OllamaGenerator",
-    "anthropic": "rag.answer.generate.anthropic:AnthropicGenerator",
-    "echo": "rag.answer.generate.echo:EchoGenerator",
-}
+# Paths are imported on first use, so that `extractive` never imports the HTTP machinery it does
+# not need and a broken optional backend cannot break the others.
+REGISTRY: Registry[type[Generator]] = Registry(
+    "generator",
+    "RAG_GENERATOR or --generator",
+    {
+        "extractive": "rag.answer.generate.extractive:ExtractiveGenerator",
+        "openai": "rag.answer.generate.openai:OpenAIGenerator",
+        "ollama": "rag.answer.generate.ollama:OllamaGenerator",
+        "anthropic": "rag.answer.generate.anthropic:AnthropicGenerator",
+        "echo": "rag.answer.generate.echo:EchoGenerator",
+    },
+)
 
 
-def register(name: str, target: str | type[Generator]) -> None:
-    """Add a backend: ``target`` is a Generator subclass or a ``"module:Class"`` path."""
-    REGISTRY[name] = target
+def generator_name(name: str | None, settings: Settings) -> str:
+    """The generator a request asks for: ``name``, or the configured one for None.
 
-
-def generator_class(name: str) -> type[Generator]:
-    """The class registered as ``name``; ConfigError listing the known names otherwise."""
+    An unknown name is bad input (``unknown_generator``), checked before any index or model loads.
+    """
+    if name is None:
+        return settings.generator
     if name not in REGISTRY:
-        known = ", ".join(sorted(REGISTRY))
-        raise ConfigError(f"unknown generator {name!r}; known generators: {known} (set RAG_GENERATOR or --generator)")
-    target = REGISTRY[name]
-    if isinstance(target, type):
-        return target
-    module_name, _, class_name = target.partition(":")
-    cls: type[Generator] = getattr(importlib.import_module(module_name), class_name)
-    return cls
+        raise InputError(REGISTRY.unknown(name), code="unknown_generator")
+    return name
 
 
-def get_generator(name: str, settings: Settings, **options: Any) -> Generator:
-    """Build the generator called ``name``; ``options`` (e.g. ``client=``, ``embedder=``) go to its constructor."""
-    return generator_class(name)(settings, **options)
+def get_generator(
+    name: str, settings: Settings, *, embedder: Embedder | None = None, client: httpx.Client | None = None
+) -> Generator:
+    """Build the generator called ``name`` (ConfigError listing the known names if there is none)."""
+    return REGISTRY.get(name).create(settings, embedder=embedder, client=client)
 
 
-__all__ = ["Generator", "REGISTRY", "generator_class", "get_generator", "register"]
+__all__ = ["Generator", "REGISTRY", "generator_name", "get_generator"]

@@ -22,6 +22,7 @@ import httpx
 from rag.answer.generate import Generator
 from rag.answer.prompt import Prompt, build_prompt
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.errors import GeneratorError
 from rag.types import Passage
 
@@ -76,6 +77,12 @@ class HttpGenerator(Generator):
         super().__init__(settings)
         self._own_client = client is None
         self._client = client
+
+    @classmethod
+    def create(
+        cls, settings: Settings, *, embedder: Embedder | None = None, client: httpx.Client | None = None
+    ) -> Generator:
+        return cls(settings, client=client)
 
     @property
     def client(self) -> httpx.Client:

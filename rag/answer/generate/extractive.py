@@ -8,8 +8,8 @@ followed by the number of the passage it came from. When no sentence's relevance
 ``settings.refusal_threshold`` it says, in the question's language, that the documents do not hold
 the answer. English questions get Russian quotes: the sources are not translated.
 
-Inside the pipeline (:mod:`rag.answer`) the generator is handed the sentence scores the refusal
-check already computed (:meth:`ExtractiveGenerator.stream_scored`): one scoring per question, with
+Inside the pipeline (:mod:`rag.answer.pipeline`) the generator is handed the sentence scores the
+refusal check already computed (:meth:`ExtractiveGenerator.quote`): one scoring per question, with
 the corpus statistics only the retriever has. Called on its own, :meth:`stream` scores the
 passages itself, with idf over the retrieved sentences.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from rag.answer.generate import Generator
 from rag.answer.prompt import refusal_message
@@ -25,6 +26,9 @@ from rag.answer.relevance import ScoredSentence, score_sentences, should_refuse
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    import httpx
 
 # How far below the best sentence the runner-up may score and still be quoted.
 SECOND_MARGIN = 0.3
@@ -39,6 +43,12 @@ class ExtractiveGenerator(Generator):
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         super().__init__(settings)
         self._embedder = embedder
+
+    @classmethod
+    def create(
+        cls, settings: Settings, *, embedder: Embedder | None = None, client: httpx.Client | None = None
+    ) -> Generator:
+        return cls(settings, embedder=embedder)
 
     @property
     def embedder(self) -> Embedder:
@@ -67,9 +77,9 @@ class ExtractiveGenerator(Generator):
         )
 
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
-        return self.stream_scored(question, passages, score_sentences(question, passages, self.embedder), language)
+        return self.quote(question, passages, score_sentences(question, passages, self.embedder), language)
 
-    def stream_scored(
+    def quote(
         self, question: str, passages: Sequence[Passage], scored: Sequence[ScoredSentence], language: str
     ) -> Iterator[str]:
         """Like :meth:`stream`, from sentence scores already computed for these passages."""

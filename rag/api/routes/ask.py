@@ -23,8 +23,10 @@ from litestar import Response, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-from rag.answer.pipeline import answer_question, stream_answer, validate_question
-from rag.api.deps import MetricsDep, ServiceDep, check_generator, check_text, check_top_k
+from rag import validate
+from rag.answer.generate import generator_name
+from rag.answer.pipeline import answer_question, stream_answer
+from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.metrics import Metrics
 from rag.api.streaming import SSE_HEADERS, answer_events, sse
 from rag.text.tokens import count_tokens
@@ -43,9 +45,8 @@ class AskRequest(msgspec.Struct):
 async def ask(data: JSONBody[AskRequest], service: ServiceDep, metrics: MetricsDep) -> Response[Any]:
     """The same object as `rag ask --json`; with ``"stream": true``, text/event-stream."""
     s = service.settings
-    question = validate_question(check_text(data.question, s), s)
-    top_k = check_top_k(data.top_k, s)
-    name = check_generator(data.generator)
+    question, top_k = validate.text(data.question, s), validate.top_k(data.top_k, s)
+    name = generator_name(data.generator, s)
     retriever = await anyio.to_thread.run_sync(service.retriever)
     generator = await anyio.to_thread.run_sync(service.generator, name)
     headers = {"X-Index-Version": retriever.index_version}

@@ -20,9 +20,10 @@ from litestar import Response, get, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
+from rag import validate
 from rag.answer.generate import REGISTRY
-from rag.answer.pipeline import answer_question, stream_answer, validate_question
-from rag.api.deps import MetricsDep, ServiceDep, check_text, check_top_k
+from rag.answer.pipeline import answer_question, stream_answer
+from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.metrics import Metrics
 from rag.api.streaming import SSE_HEADERS, answer_events, sse
 from rag.errors import InputError
@@ -66,7 +67,7 @@ def last_user_text(messages: list[ChatMessage]) -> str:
 async def list_models(service: ServiceDep) -> dict[str, Any]:
     """Every generator name as an OpenAI model object; the default one first."""
     default = service.settings.generator
-    names = [default] + [n for n in sorted(REGISTRY) if n != default]
+    names = [default] + [n for n in REGISTRY if n != default]
     return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "rag"} for n in names]}
 
 
@@ -74,19 +75,16 @@ async def list_models(service: ServiceDep) -> dict[str, Any]:
 async def chat_completions(data: JSONBody[ChatRequest], service: ServiceDep, metrics: MetricsDep) -> Response[Any]:
     """A ``chat.completion``, or ``chat.completion.chunk`` events ending in ``data: [DONE]``."""
     s = service.settings
-    question = validate_question(check_text(last_user_text(data.messages), s), s)
-    check_top_k(data.top_k, s)
+    question, top_k = validate.text(last_user_text(data.messages), s), validate.top_k(data.top_k, s)
     name = data.model if data.model in REGISTRY else s.generator
     retriever = await anyio.to_thread.run_sync(service.retriever)
     generator = await anyio.to_thread.run_sync(service.generator, name)
-    args = (question, retriever, generator, s, data.top_k)
+    args = (question, retriever, generator, s, top_k)
     meta = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": name}
     headers = {"X-Index-Version": retriever.index_version}
     if data.stream:
         events = await anyio.to_thread.run_sync(stream_answer, *args)
-        return Stream(
-            chunks(events, metrics, meta, question), media_type="text/event-stream", headers={**SSE_HEADERS, **headers}
-        )
+        return Stream(chunks(events, metrics, meta), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
     answer = await anyio.to_thread.run_sync(answer_question, *args)
     body = answer.to_dict()
     completion = count_tokens(body["answer"])
@@ -98,7 +96,7 @@ async def chat_completions(data: JSONBody[ChatRequest], service: ServiceDep, met
             "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": body["answer"]}, "finish_reason": "stop"}
             ],
-            "usage": _usage(question, completion),
+            "usage": _usage(body["question"], completion),
             "citations": body["citations"],
             "refused": body["refused"],
         },
@@ -116,7 +114,7 @@ def _chunk(meta: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return sse(None, {**meta, "object": "chat.completion.chunk", "choices": [choice], **extra})
 
 
-async def chunks(events: Iterator[Any], metrics: Metrics, meta: dict[str, Any], question: str) -> AsyncIterator[bytes]:
+async def chunks(events: Iterator[Any], metrics: Metrics, meta: dict[str, Any]) -> AsyncIterator[bytes]:
     """The pipeline's events as OpenAI stream chunks; an error chunk ends a failed stream."""
     yield _chunk(meta, {"role": "assistant", "content": ""})
     async for kind, data in answer_events(events, metrics):
@@ -129,7 +127,7 @@ async def chunks(events: Iterator[Any], metrics: Metrics, meta: dict[str, Any], 
                 "stop",
                 citations=data.get("citations", []),
                 refused=data.get("refused", False),
-                usage=_usage(question, count_tokens(data.get("answer", ""))),
+                usage=_usage(data.get("question", ""), count_tokens(data.get("answer", ""))),
             )
             yield b"data: [DONE]\n\n"
         elif kind == "error":

@@ -9,9 +9,8 @@ import msgspec
 from litestar import Response, post
 from litestar.params import JSONBody
 
-from rag.api.deps import ServiceDep, check_text, check_top_k
-from rag.api.errors import ApiError
-from rag.search.retrieve import MODES
+from rag import validate
+from rag.api.deps import ServiceDep
 
 
 class SearchRequest(msgspec.Struct):
@@ -26,11 +25,8 @@ class SearchRequest(msgspec.Struct):
 async def search(data: JSONBody[SearchRequest], service: ServiceDep) -> Response[dict[str, Any]]:
     """``{"passages": [...]}``, best first."""
     s = service.settings
-    query = check_text(data.query, s, what="query")
-    top_k = check_top_k(data.top_k, s) or s.top_k
-    mode = data.mode or s.search_mode
-    if mode not in MODES:
-        raise ApiError(400, "invalid_mode", f"unknown search mode {mode!r}; use one of: {', '.join(MODES)}")
+    query = validate.text(data.query, s, what="query")
+    top_k, mode = validate.top_k(data.top_k, s), validate.search_mode(data.mode, s)
     retriever = await anyio.to_thread.run_sync(service.retriever)
     passages = await anyio.to_thread.run_sync(retriever.search, query, top_k, mode)
     return Response({"passages": [p.to_dict() for p in passages]}, headers={"X-Index-Version": retriever.index_version})
