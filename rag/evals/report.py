@@ -21,10 +21,11 @@ def load_report(path: Path) -> dict[str, Any]:
     """A JSON report written by :func:`write_reports`."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        assert isinstance(data, dict) and isinstance(data["metrics"], dict)
-        return data
-    except (OSError, ValueError, KeyError, AssertionError) as exc:
+    except (OSError, ValueError) as exc:
         raise InputError(f"{path} is not an eval report: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        raise InputError(f'{path} is not an eval report: no "metrics" object')
+    return data
 
 
 def _better(metric: str, old: float, new: float) -> bool:

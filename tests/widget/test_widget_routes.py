@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -22,8 +22,21 @@ def client() -> Iterator[TestClient[Litestar]]:
         yield c
 
 
-def test_version_is_the_content_hash() -> None:
-    assert widget_version() == hashlib.sha256(SCRIPT).hexdigest()[:12]
+def test_version_follows_the_script_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed script gets a new version (so pinned URLs and ETags go stale); the same one keeps it."""
+    from rag.api import widget
+
+    shipped = widget_version()
+    assert re.fullmatch(r"[0-9a-f]{12}", shipped)
+    (tmp_path / "widget").mkdir()
+    monkeypatch.setattr(widget.resources, "files", lambda package: tmp_path)
+    versions = []
+    for body in (SCRIPT, SCRIPT + b"\n// changed\n", SCRIPT):
+        (tmp_path / "widget" / "widget.js").write_bytes(body)
+        widget._asset.cache_clear()
+        versions.append(widget_version())
+    widget._asset.cache_clear()
+    assert versions[0] == versions[2] == shipped and versions[1] != shipped
 
 
 def test_script_is_served_with_etag_and_short_cache(client: TestClient[Litestar]) -> None:
