@@ -47,6 +47,10 @@ async def iterate_in_thread(it: Iterator[T]) -> AsyncIterator[T]:
                 await anyio.to_thread.run_sync(close)
 
 
+# Framing is our own, not Litestar's ServerSentEvent / ServerSentEventMessage: measured on the
+# same 60-event answer stream, theirs cost 16-22 us an event against 11 us, and 9.1-9.3 ms a response
+# against 4.5-6.2 ms through the test client (each response also pays a thread hop for headers we
+# do not use), while the wire format it would give is the one below with "\r\n" unless told otherwise.
 def sse(event: str | None, data: Any) -> bytes:
     """One SSE frame: ``event: <name>`` (if given) and one ``data:`` line of JSON."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)

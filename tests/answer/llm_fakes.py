@@ -162,7 +162,9 @@ class FakeLLM:
             if not complete:
                 raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
 
-        return httpx.Response(200, content=body())
+        dialect = DIALECT[request.url.path]
+        ctype = "application/x-ndjson" if dialect == "ollama" else "text/event-stream"
+        return httpx.Response(200, content=body(), headers={"Content-Type": ctype})
 
     def mock_client(self) -> httpx.Client:
         return httpx.Client(transport=httpx.MockTransport(self.handle))

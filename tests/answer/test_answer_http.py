@@ -112,3 +112,20 @@ def test_connection_refused(rig, passages) -> None:  # type: ignore[no-untyped-d
     with pytest.raises(GeneratorError, match="unreachable"):  # the mock refuses by script, loopback by port
         _answer(make(url=closed_port_url(), llm_retries=1), passages)
     assert len(fake.requests) in (0, 2)
+
+
+@pytest.mark.parametrize("backend", ["openai", "anthropic"])
+def test_a_reply_that_is_not_an_event_stream_is_malformed(unit_settings: Settings, backend: str) -> None:
+    """A 200 with a JSON body (a server that ignored ``stream: true``) is refused, not parsed as SSE."""
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"choices": [{"message": {"content": "hi"}}]})
+
+    settings = dataclasses.replace(unit_settings, **base_url_settings(backend, "http://llm.test"))
+    with (
+        httpx.Client(transport=httpx.MockTransport(handle)) as client,
+        get_generator(backend, settings, client=client) as gen,
+    ):
+        with pytest.raises(GeneratorError, match=f"{backend} sent a malformed stream: .*text/event-stream"):
+            list(gen.stream(TRADE_QUESTION, [], "ru"))

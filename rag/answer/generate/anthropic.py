@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from rag.answer.generate._http import HttpGenerator, iter_sse, parse_json
+from rag.answer.generate._http import HttpGenerator, parse_json, sse_events
 from rag.answer.prompt import Prompt
 from rag.errors import GeneratorError
 
@@ -38,8 +38,8 @@ class AnthropicGenerator(HttpGenerator):
         url = s.anthropic_base_url.rstrip("/") + "/v1/messages"
         return self.client.build_request("POST", url, json=body, headers=headers)
 
-    def parse_lines(self, lines: Iterator[str]) -> Iterator[str]:
-        for event in iter_sse(lines):
+    def parse(self, response: httpx.Response) -> Iterator[str]:
+        for event in sse_events(response, self.name):
             obj = parse_json(event.data, self.name)
             if not isinstance(obj, dict):
                 raise GeneratorError(f"anthropic sent a malformed stream: unexpected event {event.data[:120]!r}")

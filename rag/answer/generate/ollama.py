@@ -30,8 +30,8 @@ class OllamaGenerator(HttpGenerator):
         }
         return self.client.build_request("POST", s.ollama_base_url.rstrip("/") + "/api/chat", json=body)
 
-    def parse_lines(self, lines: Iterator[str]) -> Iterator[str]:
-        for line in lines:
+    def parse(self, response: httpx.Response) -> Iterator[str]:
+        for line in response.iter_lines():
             if not line.strip():
                 continue
             obj = parse_json(line, self.name)

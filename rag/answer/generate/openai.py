@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from rag.answer.generate._http import HttpGenerator, chat_messages, iter_sse, parse_json
+from rag.answer.generate._http import HttpGenerator, chat_messages, parse_json, sse_events
 from rag.answer.prompt import Prompt
 from rag.errors import GeneratorError
 
@@ -42,9 +42,9 @@ class OpenAIGenerator(HttpGenerator):
         url = s.openai_base_url.rstrip("/") + "/chat/completions"
         return self.client.build_request("POST", url, json=body, headers=headers)
 
-    def parse_lines(self, lines: Iterator[str]) -> Iterator[str]:
+    def parse(self, response: httpx.Response) -> Iterator[str]:
         finished = False
-        for event in iter_sse(lines):
+        for event in sse_events(response, self.name):
             if event.data.strip() == "[DONE]":
                 return
             obj = parse_json(event.data, self.name)
