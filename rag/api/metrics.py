@@ -3,6 +3,14 @@
 Requests are counted and timed per route *template* (``/v1/documents/{doc_id:path}``), never per
 raw path, so label cardinality stays bounded. Pipeline stages are timed from ``Answer.timings``.
 With several workers each process reports its own numbers.
+
+The request middleware is our own, not Litestar's Prometheus plugin, which does not give the same
+metrics: it registers in prometheus_client's process-wide registry from a class-level cache (every
+app in a process shares one set of counters), labels by ``path``/``status_code``/``app_name``
+instead of the documented ``route``/``status``, adds ``status_code`` to the latency histogram, and
+stops the clock at the first body chunk, so a streamed answer would be timed to its first word.
+It is also slower: measured by calling each middleware directly around a no-op ASGI app, 95-130 us
+a request against 15-37 us for this one (2 loaded cores, three runs).
 """
 
 from __future__ import annotations
