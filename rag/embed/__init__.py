@@ -85,7 +85,9 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
 _QUERY_CACHE_SIZE = 1024
 # Keyed by the embedder's name, not the object: embedders are built once per name (get_embedder),
 # and test doubles need not be hashable. The lock guards the cache only, not the embedding, so
-# concurrent misses embed in parallel (as functools.lru_cache would).
+# concurrent misses embed in parallel (as functools.lru_cache would). A hit costs 3-7 us against
+# 1-3 us for the OrderedDict it replaced (measured on 2 loaded cores): noise beside the ~10 ms a
+# query embedding costs.
 _query_cache: LRUCache[tuple[str, str], np.ndarray] = LRUCache(maxsize=_QUERY_CACHE_SIZE)
 _query_lock = threading.Lock()
 
