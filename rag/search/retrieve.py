@@ -98,7 +98,7 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
 
 def _lexical(snap: Path, chunks: list[Chunk]) -> LexicalIndex:
     """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
-    if not (snap / BM25_DIR).is_dir():
+    if chunks and not LexicalIndex.is_saved(snap):
         return LexicalIndex([c.text for c in chunks])
     try:
         return LexicalIndex.load(snap, len(chunks))

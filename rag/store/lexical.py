@@ -1,7 +1,14 @@
-"""BM25 over the stemmed terms of each chunk (``bm25s`` for scoring, ``rag.text.terms`` for terms)."""
+"""BM25 over the stemmed terms of each chunk (``bm25s`` for scoring, ``rag.text.terms`` for terms).
+
+Document frequencies (for ``idf``, which relevance scoring uses) are counted here while tokenizing
+and saved beside bm25s's files: bm25s has no public API for them (its ``_calculate_doc_freqs`` is
+private and the counts are not kept on the index), and reading them back from its score matrix
+meant depending on the layout of ``BM25.scores``.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
@@ -16,6 +23,7 @@ from rag.text.terms import tokenize
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 BM25_DIR = "bm25"
+DF_FILE = "doc_freqs.json"  # ours, beside bm25s's files in BM25_DIR
 _EMPTY = "\u2205"  # stands in for a text with no content tokens
 
 
@@ -35,6 +43,12 @@ class LexicalIndex:
         """Write the index into ``directory/bm25`` (tokenizing is most of the cost of building it)."""
         if self.size:
             self._bm25.save(str(directory / BM25_DIR))
+            (directory / BM25_DIR / DF_FILE).write_text(json.dumps(self._df, ensure_ascii=False), encoding="utf-8")
+
+    @staticmethod
+    def is_saved(directory: Path) -> bool:
+        """Whether ``directory`` holds a saved index (snapshots from before doc_freqs.json do not)."""
+        return (directory / BM25_DIR / DF_FILE).is_file()
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
@@ -45,12 +59,10 @@ class LexicalIndex:
         index._df = Counter()
         if size:
             index._bm25 = bm25s.BM25.load(str(directory / BM25_DIR))
-            # Scores are stored per token as a CSC column; its length is the token's document count.
-            indptr = np.asarray(index._bm25.scores["indptr"])
-            columns = len(indptr) - 1  # bm25s adds an empty token to the vocabulary with no column
-            vocab = index._bm25.vocab_dict.items()
-            index._df = Counter({t: int(indptr[i + 1] - indptr[i]) for t, i in vocab if t and i < columns})
-            index._df.pop(_EMPTY, None)
+            df = json.loads((directory / BM25_DIR / DF_FILE).read_text(encoding="utf-8"))
+            if not isinstance(df, dict):
+                raise ValueError(f"{DF_FILE} is not an object")
+            index._df = Counter({str(t): int(n) for t, n in df.items()})
             if int(index._bm25.scores["num_docs"]) != size:
                 raise ValueError(f"BM25 index holds {index._bm25.scores['num_docs']} texts, not {size}")
         return index

@@ -175,18 +175,21 @@ def test_pruning_touches_only_documents_from_the_ingested_directories(
 def test_bm25_is_saved_with_the_snapshot_and_loads_identical(hashing_settings: Settings, corpus: Path) -> None:
     import numpy as np
 
-    from rag.store.lexical import BM25_DIR, LexicalIndex
+    from rag.store.lexical import BM25_DIR, DF_FILE, LexicalIndex
 
     _ingest(hashing_settings, corpus)
     retriever = open_retriever(hashing_settings)
     snap = hashing_settings.index_dir / "snapshots" / retriever.index_version
-    assert (snap / BM25_DIR).is_dir()
+    assert LexicalIndex.is_saved(snap)
     fresh = LexicalIndex([c.text for c in retriever.chunks])
     for query in ("товарооборот млрд", "водные ресурсы Сырдарьи", "туризм", "nothing matches"):
         assert np.allclose(retriever.lexical.scores(query), fresh.scores(query))
     tokens = ["товарооборот", "вод", "туристическ", "unseen"]
     assert retriever.lexical.idf(tokens) == fresh.idf(tokens)
+    assert retriever.lexical.idf(["торговл"]) != fresh.idf(["unseen"])  # a counted term is not "unseen"
 
     (snap / BM25_DIR / "vocab.index.json").write_text("{broken")
     with pytest.raises(IndexCorruptError, match="bm25"):
         open_retriever(hashing_settings)
+    (snap / BM25_DIR / DF_FILE).unlink()  # a snapshot saved before the counts were: rebuilt from chunks
+    assert open_retriever(hashing_settings).lexical.idf(tokens) == fresh.idf(tokens)
