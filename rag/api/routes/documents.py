@@ -44,7 +44,7 @@ async def _read_upload(request: Request[Any, Any, Any], filename: str | None) ->
 
 
 def check_upload_size(size: int, settings: Settings) -> None:
-    """InputError ``upload_too_large`` over the upload limit (headers and boundaries allowed for)."""
+    """InputError ``upload_too_large`` when ``size`` bytes of document are over the upload limit."""
     if size > settings.max_upload_bytes:
         raise InputError(f"the upload is over the limit of {settings.max_upload_bytes} bytes", code="upload_too_large")
 
