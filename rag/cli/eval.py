@@ -55,6 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import validate
     from rag.answer.generate import generator_name, get_generator
     from rag.embed import get_embedder
     from rag.evals.corpus import corpus_problems, dataset_path, load_dataset, open_corpus
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag.evals.summary import print_summary
 
     settings = replace(settings, generator=generator_name(args.generator, settings))
+    top_k = validate.top_k(args.top_k, settings)
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     name, path = dataset_path(args.dataset, settings)
@@ -87,7 +89,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     retriever = open_corpus(dataset, settings, embedder, args.cache, progress)
     for problem in corpus_problems(dataset, retriever):
         print(f"rag eval: warning: {problem}", file=sys.stderr)
-    top_k = args.top_k if args.top_k is not None else settings.top_k
     generator = None if args.retrieval_only else get_generator(settings.generator, settings, embedder=embedder)
     try:
         result = evaluate(retriever, questions, settings, args.modes, generator, top_k, progress)
