@@ -78,9 +78,8 @@ class Settings:
     widget_keys: tuple[str, ...] = ()
     # CORS allow-list of origins (comma-separated). Empty: no cross-origin access.
     cors_origins: tuple[str, ...] = ()
-    # Host names the HTTP service answers to (comma-separated; "*.example.com" and "*" allowed), against
-    # DNS rebinding. Without keys, loopback names are always allowed and nothing else unless listed;
-    # with keys, empty means any host.
+    # Host names the HTTP service answers to besides loopback ones (comma-separated; "*.example.com"
+    # and "*" allowed), against DNS rebinding. Empty: no others without keys, any with keys.
     allowed_hosts: tuple[str, ...] = ()
     # Requests per minute per key (query and admin keys), per widget visitor (widget key and client
     # address together, so one visitor cannot lock out the rest), and per widget key for all its

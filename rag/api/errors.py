@@ -91,6 +91,8 @@ def describe(exc: BaseException) -> tuple[int, str, str]:
         return exc.http_status, exc.code, public_message(exc.code, exc.message)
     if isinstance(exc, UnicodeDecodeError):  # raised by the JSON decoder on a body that is not UTF-8
         return 400, "invalid_json", "the request body is not valid UTF-8 JSON"
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):  # msgspec on [[[[... or {"a":{"a":...
+        return 400, "invalid_json", "the request body is nested too deeply"
     if isinstance(exc, ValidationException):
         if any(isinstance(p, dict) and p.get("message") == "'data'" for p in exc.extra or []):
             return 400, "invalid_json", "the request body is empty: send a JSON object"

@@ -2,9 +2,9 @@
 
 * **DNS rebinding.** A page on ``attacker.example`` can make that name resolve to 127.0.0.1 and
   then call the service as its own origin; the ``Host`` header still says ``attacker.example``.
-  Without keys the service answers only loopback host names (``localhost``, ``127.x.x.x``,
-  ``[::1]``, any port) plus ``RAG_ALLOWED_HOSTS``; with keys, only ``RAG_ALLOWED_HOSTS`` when it is
-  set (empty: any host, since keys guard everything but the public paths).
+  The service always answers loopback host names (``localhost``, ``127.x.x.x``, ``[::1]``, any
+  port), which no attacker's page can have, and the names in ``RAG_ALLOWED_HOSTS``; without keys
+  nothing else, with keys any host while that setting is empty (keys guard all but public paths).
 * **Cross-site writes.** Any page can send a "simple" request (a form, a ``text/plain`` body)
   without a CORS preflight, and a key-less service would act on it. A non-GET request without a
   bearer key is refused when its ``Origin`` is neither the service's own nor an allowed one
@@ -79,11 +79,9 @@ class SiteCheck:
         if not host:
             return True
         name = split_host(host)
-        if _matches(name, self.allowed_hosts):
+        if is_loopback(name) or _matches(name, self.allowed_hosts):
             return True
-        if self.keyed:
-            return not self.allowed_hosts
-        return is_loopback(name)
+        return self.keyed and not self.allowed_hosts
 
     def check(self, method: str, headers: dict[str, str]) -> None:
         """ApiError 400 for a foreign Host, 403 for a cross-site write; None when the request may go on."""
@@ -98,8 +96,12 @@ class SiteCheck:
             if not (same or origin.rstrip("/").lower() in self.origins):
                 raise ApiError(403, "cross_site_request", "requests from this page's origin are not allowed")
             return
-        if headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+        # Browsers set Sec-Fetch-Site themselves (pages cannot forge it); when present it is the answer.
+        fetch_site = headers.get("sec-fetch-site", "").lower()
+        if fetch_site in ("cross-site", "same-site"):
             raise ApiError(403, "cross_site_request", "requests from another site are not allowed")
+        if fetch_site in ("same-origin", "none"):
+            return
         content_type = headers.get("content-type", "").lower()
         is_simple = not content_type or content_type.startswith(SIMPLE_TYPES)
         if method == "POST" and is_simple and "x-requested-with" not in headers:

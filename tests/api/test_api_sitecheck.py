@@ -1,0 +1,28 @@
+"""The host-name rules against DNS rebinding, without an app."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.api.sitecheck import SiteCheck, split_host
+
+
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [("127.0.0.1:8000", "127.0.0.1"), ("[::1]:8000", "::1"), ("LOCALHOST.", "localhost"), ("a.example", "a.example")],
+)
+def test_split_host(host: str, name: str) -> None:
+    assert split_host(host) == name
+
+
+def test_host_rules() -> None:
+    open_ = SiteCheck((), keyed=False, origins=())
+    for ok in ("127.0.0.1:8000", "localhost", "[::1]:1", "127.0.0.2", "app.localhost:3", None):
+        assert open_.host_allowed(ok), ok
+    for bad in ("evil.example", "127.0.0.1.evil.example", "10.0.0.1:8000", "localhost.evil.example"):
+        assert not open_.host_allowed(bad), bad
+    assert SiteCheck((), keyed=True, origins=()).host_allowed("rag.example")
+    assert SiteCheck(("rag.example",), keyed=True, origins=()).host_allowed("localhost:8000")
+    listed = SiteCheck(("rag.example", "*.corp.example"), keyed=True, origins=())
+    assert listed.host_allowed("rag.example:443") and listed.host_allowed("a.corp.example")
+    assert not listed.host_allowed("evil.example") and not listed.host_allowed("corp.example.evil")
