@@ -42,6 +42,7 @@ PUBLIC_MESSAGES = {
     "index_corrupt": "the index cannot be read; an operator has to rebuild it",
     "embedder_mismatch": "the index was built with another embedder; an operator has to rebuild it",
     "index_error": "the index cannot be used",
+    "storage_error": "the index could not be written (is the disk full?); the previous index is still served",
     "embedder_error": "the embedder failed",
     "config_error": "the service is misconfigured",
     "rag_error": "internal server error",

@@ -82,8 +82,16 @@ class Service:
             self._retriever = open_retriever(self.settings, self.embedder)
             self._load_error = None
         except RagError as exc:
-            log.warning("index not loaded: %s", exc.message)
-            self._retriever, self._load_error = None, exc
+            if self._retriever is not None:
+                # A broken new snapshot (or CURRENT) must not take down the one being served.
+                log.warning(
+                    "index changed but cannot be loaded (%s); still serving %s",
+                    exc.message,
+                    self._retriever.index_version,
+                )
+            else:
+                log.warning("index not loaded: %s", exc.message)
+                self._load_error = exc
         self._checked = time.monotonic()
 
     # -- reading ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from rag.config import Settings
 from rag.embed import Embedder
 from rag.embed.batch import embed_passages
 from rag.embed.resume import ResumeCache
-from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError, InputError
+from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError, InputError, StorageError
 from rag.ingest import uploads
 from rag.ingest.chunk import chunk_document
 from rag.ingest.load import discover, load_path
@@ -122,6 +122,27 @@ def update_index(
     (only those read from files under ``prune_under``, when that is given). ``uploaded`` holds the
     file bytes of documents in ``add`` that came through the API: they are kept with the index
     (``rag.ingest.uploads``), and every run merges the kept uploads back in."""
+    try:
+        return _update_index(settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded)
+    except OSError as exc:
+        # Every write goes to a new snapshot or a temporary file first: the live index is untouched.
+        reason = exc.strerror or type(exc).__name__
+        raise StorageError(
+            f"cannot write the index at {settings.index_dir}: {reason}; the previous index is intact"
+        ) from exc
+
+
+def _update_index(
+    settings: Settings,
+    embedder: Embedder,
+    add: Iterable[Document],
+    remove: Iterable[str],
+    keep_only: set[str] | None,
+    prune_under: Sequence[Path] | None,
+    rebuild: bool,
+    progress: bool,
+    uploaded: Mapping[str, bytes] | None,
+) -> IngestReport:
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.index_dir

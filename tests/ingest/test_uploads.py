@@ -12,7 +12,7 @@ import pytest
 
 from rag.config import PROJECT_ROOT, Settings, load_settings
 from rag.embed import get_embedder
-from rag.errors import InputError
+from rag.errors import InputError, StorageError
 from rag.ingest import uploads
 from rag.ingest.load import load_bytes
 from rag.ingest.pipeline import ingest_paths, list_documents, update_index
@@ -92,10 +92,10 @@ def test_a_failed_ingest_restores_the_previous_upload(settings: Settings, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pipeline, "embed_passages", full)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="No space left"):
         upload(settings, data="Совсем другой текст про мост.\n".encode())
     assert uploads.read(settings.index_dir, NAME) == NOTE
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="No space left"):
         upload(settings, name="new.txt", data=b"A new note.\n")
     assert uploads.read(settings.index_dir, "new.txt") is None
 
