@@ -1,11 +1,13 @@
 """Load source files into ``Document``s: .txt, .md and .html (reduced to its visible text).
 
-Text must be UTF-8 (a BOM is dropped). Binary files (a NUL byte in the first 8 KiB) and files that
-do not decode are refused with a ``DocumentError`` naming the file; ingest reports and skips them.
+Text must be UTF-8 (a BOM is dropped) or UTF-16 with a BOM. Binary files (a NUL byte in the first
+8 KiB) and files that do not decode are refused with a ``DocumentError`` naming the file; ingest
+reports and skips them.
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import re
@@ -24,7 +26,14 @@ def content_hash(text: str) -> str:
 
 
 def decode(name: str, data: bytes) -> str:
-    """UTF-8 text of ``data``, or a DocumentError that says why not."""
+    """UTF-8 text of ``data`` (or UTF-16 with a byte-order mark), or a DocumentError that says why not."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text files
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError(
+                name, "not valid UTF-16 despite its byte-order mark: re-save the file as UTF-8"
+            ) from None
     if b"\x00" in data[:8192]:
         raise DocumentError(name, "binary file (contains NUL bytes), skipped")
     try:

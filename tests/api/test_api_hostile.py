@@ -149,3 +149,24 @@ async def test_planted_markers_never_become_citations(make_settings: Any) -> Non
     markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", body["answer"])}
     assert markers == cited and len(cited) == len(body["citations"])
     assert "［2］［3］" in body["answer"]  # the document's own brackets, neutralized, offsets intact
+
+
+async def test_hostile_uploads_are_ingested_or_refused_and_the_rest_stays(make_settings: Any) -> None:
+    from tests.ingest.test_hostile_documents import HOSTILE
+
+    async with app_client(make_settings(), headers=SCRIPT) as client:
+        for name, (data, reason) in HOSTILE.items():
+            r = await client.post("/v1/documents", files={"file": (name, data)})
+            if reason is None:
+                assert r.status_code == 201, (name, r.text)
+            else:
+                assert_error(r, 415, "bad_document")
+                assert reason in r.json()["error"]["message"]
+        for name in ("../../etc/passwd.txt", "..\\..\\win.ini.txt", "/abs/path.md"):
+            r = await client.post("/v1/documents", files={"file": (name, b"Separators in the name.")})
+            assert r.status_code == 201 and "/" not in r.json()["doc_id"] and "\\" not in r.json()["doc_id"], r.text
+        big = b"x" * (10_000_001)
+        assert_error(await client.post("/v1/documents", files={"file": ("big.txt", big)}), 413, "upload_too_large")
+        docs = {d["doc_id"] for d in (await client.get("/v1/documents")).json()["documents"]}
+    accepted = {n for n, (_, reason) in HOSTILE.items() if reason is None}
+    assert accepted | {"kazakhstan-uzbekistan.ru.txt", "passwd.txt", "win.ini.txt", "path.md"} == docs
