@@ -10,6 +10,7 @@ and the vectors it had already made are kept for the next run (``rag.embed.resum
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -124,9 +125,9 @@ def update_index(
     (``rag.ingest.uploads``), and every run merges the kept uploads back in."""
     try:
         return _update_index(settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded)
-    except OSError as exc:
+    except (OSError, sqlite3.OperationalError) as exc:  # sqlite says "database or disk is full"
         # Every write goes to a new snapshot or a temporary file first: the live index is untouched.
-        reason = exc.strerror or type(exc).__name__
+        reason = (exc.strerror if isinstance(exc, OSError) else str(exc)) or type(exc).__name__
         raise StorageError(
             f"cannot write the index at {settings.index_dir}: {reason}; the previous index is intact"
         ) from exc
