@@ -92,7 +92,8 @@ class SiteCheck:
             return
         origin = headers.get("origin")
         if origin is not None:
-            same = host is not None and _netloc(origin) == host.strip().lower().removesuffix(":80")
+            scheme = origin.partition("://")[0]
+            same = host is not None and _netloc(origin) == _netloc(f"{scheme}://{host}")
             if not (same or origin.rstrip("/").lower() in self.origins):
                 raise ApiError(403, "cross_site_request", "requests from this page's origin are not allowed")
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.api.errors import ApiError
 from rag.api.sitecheck import SiteCheck, split_host
 
 
@@ -26,3 +27,11 @@ def test_host_rules() -> None:
     listed = SiteCheck(("rag.example", "*.corp.example"), keyed=True, origins=())
     assert listed.host_allowed("rag.example:443") and listed.host_allowed("a.corp.example")
     assert not listed.host_allowed("evil.example") and not listed.host_allowed("corp.example.evil")
+
+
+def test_own_origin_writes_pass_with_or_without_default_ports() -> None:
+    check = SiteCheck((), keyed=False, origins=())
+    for origin, host in [("http://127.0.0.1:8000", "127.0.0.1:8000"), ("https://localhost", "localhost:443")]:
+        check.check("POST", {"host": host, "origin": origin, "content-type": "text/plain"})
+    with pytest.raises(ApiError, match="not allowed"):
+        check.check("POST", {"host": "127.0.0.1:8000", "origin": "http://127.0.0.1:8001"})
