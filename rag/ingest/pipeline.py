@@ -127,7 +127,7 @@ def update_index(
         return _update_index(settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded)
     except (OSError, sqlite3.OperationalError) as exc:  # sqlite says "database or disk is full"
         # Every write goes to a new snapshot or a temporary file first: the live index is untouched.
-        reason = (exc.strerror if isinstance(exc, OSError) else str(exc)) or type(exc).__name__
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         raise StorageError(
             f"cannot write the index at {settings.index_dir}: {reason}; the previous index is intact"
         ) from exc
