@@ -87,9 +87,17 @@ class Settings:
     widget_keys: tuple[str, ...] = ()
     # CORS allow-list of origins (comma-separated). Empty: no cross-origin access.
     cors_origins: tuple[str, ...] = ()
-    # Requests per minute per key (query keys and widget keys).
+    # Host names the HTTP service answers to besides loopback ones (comma-separated; "*.example.com"
+    # and "*" allowed), against DNS rebinding. Empty: no others without keys, any with keys.
+    allowed_hosts: tuple[str, ...] = ()
+    # Requests per minute per key (query and admin keys), per widget visitor (widget key and client
+    # address together, so one visitor cannot lock out the rest), and per widget key for all its
+    # visitors together. 0 disables a limit.
     rate_limit_per_minute: int = 60
     widget_rate_limit_per_minute: int = 20
+    widget_key_rate_limit_per_minute: int = 600
+    # Wrong API keys allowed per client address per minute before that address gets 429s (0: no limit).
+    auth_failures_per_minute: int = 10
     # Limits on input.
     max_question_chars: int = 2000
     max_top_k: int = 50

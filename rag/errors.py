@@ -11,7 +11,8 @@ them into a JSON body with a stable ``error.code`` and a status code. Nothing el
     ├── IndexError_            base for index problems                      (exit 3, HTTP 503)
     │   ├── IndexMissingError  no index at the path: run `rag ingest`
     │   ├── IndexCorruptError  files unreadable or inconsistent
-    │   └── EmbedderMismatchError  index was built with another embedder
+    │   ├── EmbedderMismatchError  index was built with another embedder
+    │   └── StorageError       the index could not be written (disk full, read-only) (HTTP 507)
     ├── EmbedderError          the embedding backend failed to load or run
     └── GeneratorError         the LLM backend is dead, slow or misbehaving (HTTP 502/504)
 """
@@ -111,6 +112,13 @@ class EmbedderMismatchError(IndexError_):
     """The index was built with a different embedder than the one asked for."""
 
     code = "embedder_mismatch"
+
+
+class StorageError(IndexError_):
+    """Writing the index failed (disk full, read-only, permissions); the previous index is intact."""
+
+    code = "storage_error"
+    http_status = 507
 
 
 class EmbedderError(RagError):

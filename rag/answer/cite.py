@@ -5,6 +5,10 @@ Models cite as ``[1]``, ``[1][2]`` or ``[1, 2]``; all three are understood. Only
 count as markers, so a bracketed year such as ``[2025]`` is left alone. :class:`MarkerFilter` does
 the same cleaning on a stream, holding back an unfinished ``[..`` so that text already sent to a
 client never contains a marker that is later found to be bad.
+
+Citations come only from the service: marker-like text inside a document (footnotes ``[2]``, or
+``[2][3]`` planted to point at other documents) is rewritten by :func:`neutralize_markers` before it
+is quoted in an answer or shown to an LLM, so the parser above never reads it as a citation.
 """
 
 from __future__ import annotations
@@ -21,6 +25,16 @@ _MARKER = re.compile(r"(?P<ws>[ \t]*)\[(?P<nums>\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*
 _OPEN = re.compile(r"\[[\d\s,;]*")
 # Longest marker prefix worth holding back while streaming, e.g. "[12, 13, 14".
 _MAX_OPEN = 16
+
+
+# What marker-like brackets in source text become: fullwidth brackets read the same to people and
+# models, are one character each (so offsets into the text stay valid), and are not ``[``/``]``.
+_NEUTRAL = str.maketrans({"[": "\uff3b", "]": "\uff3d"})
+
+
+def neutralize_markers(text: str) -> str:
+    """``text`` with every citation-like ``[n]`` written as ``［n］``, same length, never parsed as a marker."""
+    return _MARKER.sub(lambda m: m.group(0).translate(_NEUTRAL), text)
 
 
 def clean_markers(text: str, n_passages: int) -> str:

@@ -22,6 +22,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
+from rag.answer.cite import neutralize_markers
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.text.tokens import count_tokens
@@ -118,8 +119,9 @@ def format_context(passages: list[Passage] | tuple[Passage, ...]) -> str:
     """The passages as numbered blocks: ``[n] title`` then the text."""
     blocks = []
     for n, p in enumerate(passages, start=1):
-        title = f" {p.chunk.title}" if p.chunk.title else ""
-        blocks.append(f"[{n}]{title}\n{p.chunk.text.strip()}")
+        # Brackets like "[2]" in a document must not pass for the service's own passage numbers.
+        title = f" {neutralize_markers(p.chunk.title)}" if p.chunk.title else ""
+        blocks.append(f"[{n}]{title}\n{neutralize_markers(p.chunk.text.strip())}")
     return "\n\n".join(blocks)
 
 

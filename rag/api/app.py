@@ -24,6 +24,7 @@ from rag.api.errors import EXCEPTION_HANDLERS
 from rag.api.metrics import Metrics
 from rag.api.routes import ROUTES, document_router
 from rag.api.service import Service
+from rag.api.sitecheck import SiteCheck, SiteCheckMiddleware
 from rag.config import Settings
 from rag.embed import Embedder
 
@@ -40,6 +41,12 @@ def cors_config(settings: Settings, keyring: Keyring) -> CORSConfig | None:
         allow_credentials=False,  # keys travel in a header, never cookies; also keeps "*" safe
         expose_headers=["Retry-After", "X-Index-Version"],
     )
+
+
+def site_check(settings: Settings, keyring: Keyring) -> SiteCheckMiddleware:
+    """Host names and cross-site writes (see ``rag.api.sitecheck``)."""
+    origins = set(settings.cors_origins) | keyring.widget_origins()
+    return SiteCheckMiddleware(SiteCheck(settings.allowed_hosts, keyed=not keyring.open, origins=origins))
 
 
 def _widget_routes() -> list[Any]:
@@ -72,7 +79,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             "metrics": Provide(provide_metrics, sync_to_thread=False),
         },
         guards=[AuthGuard(settings, keyring)],
-        middleware=[metrics.middleware],
+        middleware=[metrics.middleware, site_check(settings, keyring)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=cors_config(settings, keyring),
         request_max_body_size=settings.max_body_bytes,

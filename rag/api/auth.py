@@ -5,6 +5,8 @@
   against the request's ``Origin`` on every call, with their own (lower) rate limit.
 * With no keys configured at all the service is open (``rag serve`` then refuses to bind anything
   but loopback) and callers are rate limited per client address instead of per key.
+* Widget keys are limited per visitor (key and client address), under a ceiling per key; wrong keys
+  are limited per client address, so keys cannot be guessed at speed.
 * Health, metrics, the OpenAPI schema and the widget's own files need no key.
 """
 
@@ -115,23 +117,44 @@ class AuthGuard:
         if route_handler.opt.get("admin") and caller.role not in ("admin", "open"):
             raise ApiError(403, "forbidden", "this route needs an admin key")
         s = self.settings
-        per_minute = s.widget_rate_limit_per_minute if caller.role == "widget" else s.rate_limit_per_minute
-        wait = self.limiter.acquire(caller.identity, per_minute)
-        if wait > 0:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"rate limit of {per_minute} requests per minute exceeded; retry later",
-                headers={"Retry-After": retry_after(wait)},
-            )
+        if caller.role == "widget":
+            # Each visitor has a bucket of their own, under one ceiling for the key as a whole.
+            self._take(f"{caller.identity}@{client_address(connection)}", s.widget_rate_limit_per_minute)
+            self._take(caller.identity, s.widget_key_rate_limit_per_minute)
+        else:
+            self._take(caller.identity, s.rate_limit_per_minute)
         connection.state.caller = caller
 
+    def _take(self, identity: str, per_minute: int) -> None:
+        wait = self.limiter.acquire(identity, per_minute)
+        if wait > 0:
+            raise _limited(wait, f"rate limit of {per_minute} requests per minute exceeded; retry later")
+
     def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
-        """The caller of this request, or ApiError 401/403."""
+        """The caller of this request, or ApiError 401/403 (429 for an address that keeps guessing)."""
+        client = client_address(connection)
         if self.keyring.open:
-            client = connection.client.host if connection.client else "unknown"
             return Caller("open", f"ip:{client}")
         token = bearer_token(connection)
         if token is None:
             raise ApiError(401, "unauthorized", "missing API key: send the header 'Authorization: Bearer <key>'")
-        return self.keyring.identify(token, connection.headers.get("origin"))
+        # Wrong keys are counted per address, and checked before the key is, so guessing stays slow.
+        failures, per_minute = f"authfail:{client}", self.settings.auth_failures_per_minute
+        wait = self.limiter.waiting(failures, per_minute)
+        if wait > 0:
+            raise _limited(wait, "too many requests with invalid API keys from this address; retry later")
+        try:
+            return self.keyring.identify(token, connection.headers.get("origin"))
+        except ApiError as exc:
+            if exc.status == 401:
+                self.limiter.acquire(failures, per_minute)
+            raise
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The peer's address (behind a proxy, run Uvicorn with --forwarded-allow-ips to get the client's)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+def _limited(wait: float, message: str) -> ApiError:
+    return ApiError(429, "rate_limited", message, headers={"Retry-After": retry_after(wait)})

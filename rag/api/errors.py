@@ -1,8 +1,10 @@
 """Every failure leaves the service as ``{"error": {"code", "message"}}`` with a stable code.
 
-Project errors (``rag.errors``) keep their own code and HTTP status; Litestar's HTTP errors are
-mapped to codes by status; anything unexpected is logged with its traceback here and answered with
-a bare ``internal_error``, so no traceback or exception text ever reaches a client.
+Project errors (``rag.errors``) keep their own code and HTTP status; those about the server's own
+parts (index, embedder, LLM backend, settings) are logged and answered with a fixed message, since
+their text names paths, URLs and upstream replies. Litestar's HTTP errors are mapped to codes by
+status; anything unexpected is logged with its traceback here and answered with a bare
+``internal_error``, so no traceback or exception text ever reaches a client.
 """
 
 from __future__ import annotations
@@ -32,6 +34,37 @@ STATUS_CODES = {
 }
 
 
+# Errors whose messages name files, URLs, hosts or an upstream server's reply (which may quote the
+# start of its API key): the detail goes to the log, a caller gets the code and one of these.
+PUBLIC_MESSAGES = {
+    "generator_error": "the answer generator failed; try again later",
+    "index_missing": "the service has no index yet",
+    "index_corrupt": "the index cannot be read; an operator has to rebuild it",
+    "embedder_mismatch": "the index was built with another embedder; an operator has to rebuild it",
+    "index_error": "the index cannot be used",
+    "storage_error": "the index could not be written (is the disk full?); the previous index is still served",
+    "embedder_error": "the embedder failed",
+    "config_error": "the service is misconfigured",
+    "rag_error": "internal server error",
+}
+
+
+def public_message(code: str, message: str) -> str:
+    """What a caller may read of an error with ``code``; details of internal ones are logged here."""
+    public = PUBLIC_MESSAGES.get(code)
+    if public is None:
+        return message
+    log.warning("%s: %s", code, message)
+    return public
+
+
+def public_body(body: dict[str, Any]) -> dict[str, Any]:
+    """An ``{"error": {"code", "message"}}`` body with the message made safe to send."""
+    error = body.get("error", {})
+    code = str(error.get("code", "internal_error"))
+    return error_body(code, public_message(code, str(error.get("message", ""))))
+
+
 class ApiError(Exception):
     """An error raised by the API layer itself (auth, limits, bad parameters)."""
 
@@ -56,9 +89,11 @@ def describe(exc: BaseException) -> tuple[int, str, str]:
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message
     if isinstance(exc, RagError):
-        return exc.http_status, exc.code, exc.message
+        return exc.http_status, exc.code, public_message(exc.code, exc.message)
     if isinstance(exc, UnicodeDecodeError):  # raised by the JSON decoder on a body that is not UTF-8
         return 400, "invalid_json", "the request body is not valid UTF-8 JSON"
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):  # msgspec on [[[[... or {"a":{"a":...
+        return 400, "invalid_json", "the request body is nested too deeply"
     if isinstance(exc, ValidationException):
         if any(isinstance(p, dict) and p.get("message") == "'data'" for p in exc.extra or []):
             return 400, "invalid_json", "the request body is empty: send a JSON object"

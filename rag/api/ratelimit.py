@@ -1,4 +1,4 @@
-"""Per-key rate limiting: a token bucket per caller, held in memory.
+"""Rate limiting: a token bucket per caller (a key, a widget visitor, an address), held in memory.
 
 A bucket holds up to ``per_minute`` tokens and refills continuously at ``per_minute / 60`` a
 second, so a client may burst up to its minute's allowance and then proceeds at the steady rate.
@@ -44,6 +44,16 @@ class RateLimiter:
             if now - self._last_sweep > _IDLE_SECONDS:
                 self._sweep(now)
         return wait
+
+    def waiting(self, key: str, per_minute: int) -> float:
+        """Seconds until ``key`` has a token again (0.0 if it has one now), taking none."""
+        if per_minute <= 0:
+            return 0.0
+        rate = per_minute / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(per_minute), self._clock()))
+            tokens = min(float(per_minute), tokens + (self._clock() - last) * rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
 
     def _sweep(self, now: float) -> None:
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < _IDLE_SECONDS}

@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from rag.answer.generate import REGISTRY, Generator, get_generator
+from rag.api.errors import public_message
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import IndexMissingError, RagError
@@ -79,8 +81,16 @@ class Service:
             self._retriever = open_retriever(self.settings, self.embedder)
             self._load_error = None
         except RagError as exc:
-            log.warning("index not loaded: %s", exc.message)
-            self._retriever, self._load_error = None, exc
+            if self._retriever is not None:
+                # A broken new snapshot (or CURRENT) must not take down the one being served.
+                log.warning(
+                    "index changed but cannot be loaded (%s); still serving %s",
+                    exc.message,
+                    self._retriever.index_version,
+                )
+            else:
+                log.warning("index not loaded: %s", exc.message)
+                self._load_error = exc
         self._checked = time.monotonic()
 
     # -- reading ---------------------------------------------------------------------------
@@ -113,7 +123,7 @@ class Service:
         try:
             r = self.retriever()
         except RagError as exc:
-            return {"ok": False, "code": exc.code, "message": exc.message}
+            return {"ok": False, "code": exc.code, "message": public_message(exc.code, exc.message)}
         return {"ok": True, "version": r.index_version, "chunks": len(r.chunks)}
 
     def chunk_count(self) -> float:
@@ -141,14 +151,10 @@ class Service:
         if url:
             try:
                 self.http.get(url, timeout=2.0)
-                status["url"] = url
             except httpx.HTTPError as exc:
-                status = {
-                    "ok": False,
-                    "name": name,
-                    "url": url,
-                    "message": f"generator {name!r} at {url} is unreachable: {exc or type(exc).__name__}",
-                }
+                # The URL may carry credentials or name internal hosts: logged, not shown.
+                log.warning("generator %r at %s is unreachable: %s", name, url, exc or type(exc).__name__)
+                status = {"ok": False, "name": name, "message": f"the {name!r} generator's server does not answer"}
         self._probe = (now, status)
         return status
 
@@ -158,17 +164,25 @@ class Service:
         return list(REGISTRY)
 
     def documents(self) -> list[dict[str, Any]]:
-        """The documents in the live snapshot."""
+        """The documents in the live snapshot, without the server's own file paths."""
         try:
-            return list_documents(self.settings.index_dir)
+            docs = list_documents(self.settings.index_dir)
         except IndexMissingError:
             return []
+        return [
+            {
+                **{k: v for k, v in d.items() if k != "path"},
+                "source": d["doc_id"] if Path(str(d.get("source", ""))).is_absolute() else d.get("source"),
+            }
+            for d in docs
+        ]
 
     # -- writing ---------------------------------------------------------------------------
     def ingest(self, name: str, data: bytes) -> dict[str, Any]:
         """Add or replace one uploaded document, then swap in the new snapshot."""
         doc = load_bytes(name, data)  # DocumentError (415) for binary, undecodable or unsupported files
-        return self._update(add=[doc])
+        # The bytes are kept with the index, so a rebuild or a new embedder brings the document back.
+        return self._update(add=[doc], uploaded={doc.doc_id: data})
 
     def delete(self, doc_id: str) -> dict[str, Any]:
         """Remove one document, then swap in the new snapshot."""

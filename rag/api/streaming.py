@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from rag.api.errors import describe, error_body
+from rag.api.errors import describe, error_body, public_body
 from rag.api.metrics import Metrics
 from rag.text.tokens import count_tokens
 
@@ -64,9 +64,10 @@ async def answer_events(events: Iterator[Any], metrics: Metrics) -> AsyncIterato
         async for event in iterate_in_thread(events):
             if event.kind == "done":
                 metrics.observe_answer(event.data, count_tokens(event.data.get("answer", "")))
-            yield event.kind, event.data
             if event.kind == "error":
+                yield "error", public_body(event.data)
                 return
+            yield event.kind, event.data
     except Exception as exc:  # noqa: BLE001 - after the first byte, an event is the only way to report
         _, code, message = describe(exc)
         if code == "internal_error":

@@ -27,7 +27,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS, default 200)")
     p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
     p.add_argument("--vector-index", choices=VECTOR_INDEXES, help="exact (flat, default) or HNSW")
-    p.add_argument("--rebuild", action="store_true", help="ignore the existing index and embed everything again")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="embed everything again (documents from other directories are re-read from their files, "
+        "uploads from index/uploads/)",
+    )
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="with --rebuild: drop indexed documents that cannot be read again (otherwise the rebuild refuses)",
+    )
     p.add_argument(
         "--keep-missing", action="store_true", help="keep documents whose files were deleted from the PATH directories"
     )
@@ -43,7 +53,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [Path("seeds")]  # the working directory's, as `make run` and the image have it
     embedder = get_embedder(settings.embedder)
     report = ingest_paths(
-        paths, settings, embedder, progress=not args.quiet, rebuild=args.rebuild, prune=not args.keep_missing
+        paths,
+        settings,
+        embedder,
+        progress=not args.quiet,
+        rebuild=args.rebuild,
+        prune=not args.keep_missing,
+        drop_missing=args.drop_missing,
     )
     for err in report.errors:
         print(f"skipped: {err.message}", file=sys.stderr)

@@ -1,11 +1,13 @@
 """Load source files into ``Document``s: .txt, .md and .html (reduced to its visible text).
 
-Text must be UTF-8 (a BOM is dropped). Binary files (a NUL byte in the first 8 KiB) and files that
-do not decode are refused with a ``DocumentError`` naming the file; ingest reports and skips them.
+Text must be UTF-8 (a BOM is dropped) or UTF-16 with a BOM. Binary files (a NUL byte in the first
+8 KiB) and files that do not decode are refused with a ``DocumentError`` naming the file; ingest
+reports and skips them.
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import re
@@ -24,7 +26,14 @@ def content_hash(text: str) -> str:
 
 
 def decode(name: str, data: bytes) -> str:
-    """UTF-8 text of ``data``, or a DocumentError that says why not."""
+    """UTF-8 text of ``data`` (or UTF-16 with a byte-order mark), or a DocumentError that says why not."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text files
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError(
+                name, "not valid UTF-16 despite its byte-order mark: re-save the file as UTF-8"
+            ) from None
     if b"\x00" in data[:8192]:
         raise DocumentError(name, "binary file (contains NUL bytes), skipped")
     try:
@@ -34,19 +43,32 @@ def decode(name: str, data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# Markup that entity decoding can create: "&lt;img onerror=...&gt;" is text in the page, but once
+# decoded it would be a live tag to any client that renders answers as HTML. Whole tags are removed;
+# a "<" that could still open one gets a space after it, which no HTML parser reads as a tag.
+_DECODED_TAG = re.compile(r"<(?:/?[A-Za-z][^<>]*|!--.*?--|![A-Za-z][^<>]*|\?[^<>]*)>", re.S)
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def strip_markup(text: str) -> str:
+    """``text`` (already entity-decoded) with nothing an HTML parser would read as a tag."""
+    return _TAG_OPEN.sub("< ", _DECODED_TAG.sub(" ", text))
+
+
 def html_to_text(html: str) -> tuple[str, str]:
-    """Visible text of an HTML page (scripts, styles and navigation dropped) and its <title>."""
+    """Visible text of an HTML page (scripts, styles and navigation dropped) and its <title>,
+    entity-decoded and free of markup."""
     from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
     tree = HTMLParser(html)
     title_node = tree.css_first("title")
-    title = title_node.text(strip=True) if title_node else ""
+    title = strip_markup(title_node.text(strip=True)).strip() if title_node else ""
     for node in tree.css("script, style, noscript, template, nav, svg"):
         node.decompose()
     for node in tree.css("p, div, li, h1, h2, h3, h4, h5, h6, tr, br, section, article, blockquote, pre"):
         node.insert_after("\n\n")  # block boundaries become paragraph breaks
     body = tree.body or tree.root
-    raw = body.text(separator="", strip=False) if body is not None else ""
+    raw = strip_markup(body.text(separator="", strip=False)) if body is not None else ""
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return text, title
@@ -103,7 +125,17 @@ def load_path(path: Path, root: Path | None = None) -> Document:
     except OSError as exc:
         raise DocumentError(str(path), f"cannot read: {exc.strerror or exc}") from None
     doc_id = path.relative_to(root).as_posix() if root is not None and root != path else path.name
-    return dataclasses.replace(load_bytes(str(path), data, doc_id=doc_id), path=str(path.resolve()))
+    doc = load_bytes(str(path), data, doc_id=doc_id)
+    return dataclasses.replace(doc, source=display_source(path, root, doc_id), path=str(path.resolve()))
+
+
+def display_source(path: Path, root: Path | None, doc_id: str) -> str:
+    """The source shown with citations: the path as given when it is relative and stays inside the
+    working directory, else the root directory's name and the doc_id (no absolute paths leave)."""
+    if not path.is_absolute() and ".." not in path.parts:
+        return path.as_posix()
+    folder = root.name if root is not None and root != path else ""
+    return f"{folder}/{doc_id}" if folder else doc_id
 
 
 def _candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:

@@ -10,9 +10,10 @@ and the vectors it had already made are kept for the next run (``rag.embed.resum
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from rag.config import Settings
 from rag.embed import Embedder
 from rag.embed.batch import embed_passages
 from rag.embed.resume import ResumeCache
-from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
+from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError, InputError, StorageError
+from rag.ingest import uploads
 from rag.ingest.chunk import chunk_document
 from rag.ingest.load import discover, load_path
+from rag.ingest.rebuild import carry_over
 from rag.store import build_store
 from rag.store.faiss import snapshot
 from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences, write_chunks
@@ -114,13 +117,40 @@ def update_index(
     prune_under: Sequence[Path] | None = None,
     rebuild: bool = False,
     progress: bool = False,
+    uploaded: Mapping[str, bytes] | None = None,
 ) -> IngestReport:
     """Add or replace ``add``, drop ``remove``, and with ``keep_only`` every other document
-    (only those read from files under ``prune_under``, when that is given)."""
+    (only those read from files under ``prune_under``, when that is given). ``uploaded`` holds the
+    file bytes of documents in ``add`` that came through the API: they are kept with the index
+    (``rag.ingest.uploads``), and every run merges the kept uploads back in."""
+    try:
+        return _update_index(settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded)
+    except (OSError, sqlite3.OperationalError) as exc:  # sqlite says "database or disk is full"
+        # Every write goes to a new snapshot or a temporary file first: the live index is untouched.
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        raise StorageError(
+            f"cannot write the index at {settings.index_dir}: {reason}; the previous index is intact"
+        ) from exc
+
+
+def _update_index(
+    settings: Settings,
+    embedder: Embedder,
+    add: Iterable[Document],
+    remove: Iterable[str],
+    keep_only: set[str] | None,
+    prune_under: Sequence[Path] | None,
+    rebuild: bool,
+    progress: bool,
+    uploaded: Mapping[str, bytes] | None,
+) -> IngestReport:
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.index_dir
-    with snapshot.writer_lock(index_dir):
+    add, remove = list(add), list(remove)
+    put = {d.doc_id: (d, uploaded[d.doc_id]) for d in add if uploaded and d.doc_id in uploaded}
+    with snapshot.writer_lock(index_dir), uploads.change(index_dir, put, drop=remove):
+        uploads.sweep(index_dir)
         old_docs: dict[str, dict[str, Any]] = {}
         old_chunks: list[Chunk] = []
         old_vecs: np.ndarray | None = None
@@ -143,8 +173,13 @@ def update_index(
             if same_chunking and settings.sentence_vectors:
                 old_sents = read_sentences(old_snap, int(manifest["dim"]))
 
+        kept, report.errors = uploads.documents(
+            index_dir,
+            skip={d.doc_id for d in add} | set(remove),
+            known={k: v["hash"] for k, v in old_docs.items()} if same_chunking else {},
+        )
         new_docs: dict[str, Document] = {}
-        for doc in add:
+        for doc in [*add, *kept]:
             prev = old_docs.get(doc.doc_id)
             if prev is not None and prev["hash"] == doc.content_hash and same_chunking:
                 report.unchanged += 1
@@ -223,10 +258,14 @@ def ingest_paths(
     progress: bool = True,
     rebuild: bool = False,
     prune: bool = True,
+    drop_missing: bool = False,
 ) -> IngestReport:
     """Add or update the readable documents under ``paths``; with ``prune``, drop documents that were
     read from files under a directory in ``paths`` and are gone now. Documents from elsewhere
-    (other directories, uploads through the API) are never touched. Bad files are reported."""
+    (other directories, uploads through the API) are never touched. Bad files are reported.
+
+    With ``rebuild``, documents from elsewhere are read again from their files; one that cannot be
+    is an InputError naming it, unless ``drop_missing`` says to drop it."""
     t0 = time.perf_counter()
     docs: dict[str, Document] = {}
     errors: list[DocumentError] = []
@@ -244,6 +283,17 @@ def ingest_paths(
     # When no file could be read (a typo'd type, a .pdf) pruning would empty the index: keep it.
     prune = prune and (bool(docs) or not errors)
     roots = [p.resolve() for p in paths if p.is_dir()]
+    if rebuild:
+        carried, lost = carry_over(settings.index_dir, set(docs), seen, lambda meta: prune and _prunable(meta, roots))
+        if lost and not drop_missing:
+            names = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+            raise InputError(
+                f"--rebuild would drop {len(lost)} document(s) that cannot be read again: {names}; "
+                "pass --drop-missing to rebuild without them"
+            )
+        if lost:
+            log.warning("rebuild drops %d document(s): %s", len(lost), ", ".join(lost))
+        docs.update((d.doc_id, d) for d in carried)
     report = update_index(
         settings,
         embedder,
@@ -253,7 +303,7 @@ def ingest_paths(
         rebuild=rebuild,
         progress=progress,
     )
-    report.errors = errors
+    report.errors = errors + report.errors
     report.seconds = time.perf_counter() - t0
     return report
 

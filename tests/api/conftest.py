@@ -61,12 +61,22 @@ def make_settings(hashing_index: Path, tmp_path: Path) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def app_client(settings: Settings, **kwargs: Any) -> AsyncIterator[AsyncTestClient[Any]]:
-    """The real app for ``settings`` behind Litestar's AsyncTestClient (lifespan included)."""
+async def app_client(
+    settings: Settings, headers: dict[str, str] | None = None, **kwargs: Any
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The real app for ``settings`` behind Litestar's AsyncTestClient (lifespan included), sending
+    ``headers`` with every request."""
     from rag.api import create_app
 
+    # A loopback base URL: a key-less app answers only loopback host names (DNS rebinding).
+    kwargs.setdefault("base_url", "http://127.0.0.1")
     async with AsyncTestClient(app=create_app(settings), **kwargs) as client:
+        client.headers.update(headers or {})
         yield client
+
+
+# What a script (not a browser page) sends to upload a non-JSON body to a key-less service.
+SCRIPT = {"X-Requested-With": "rag-tests"}
 
 
 @dataclass(frozen=True)

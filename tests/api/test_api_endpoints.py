@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import app_client, parse_sse
+from tests.api.conftest import SCRIPT, app_client, parse_sse
 
 pytestmark = pytest.mark.asyncio
 QUESTION = "Какой объём товарооборота между Казахстаном и Узбекистаном?"
@@ -67,7 +67,7 @@ async def test_search(make_settings: Any) -> None:
 
 async def test_documents_upload_list_delete(make_settings: Any) -> None:
     text = "# Мост\n\nВ Ташкенте открыли подвесной мост имени Фиолетового Жирафа длиной 777 метров."
-    async with app_client(make_settings()) as client:
+    async with app_client(make_settings(), headers=SCRIPT) as client:
         before = (await client.get("/v1/documents")).json()["documents"]
         assert [d["doc_id"] for d in before] == ["kazakhstan-uzbekistan.ru.txt"]
         r = await client.post("/v1/documents", files={"file": ("bridge.md", text.encode(), "text/markdown")})
@@ -107,7 +107,7 @@ async def test_health_ready_metrics_schema(make_settings: Any) -> None:
 
 async def test_missing_index_is_503_json_and_can_be_created_by_upload(make_settings: Any, tmp_path: Any) -> None:
     settings = make_settings(index_dir=tmp_path / "empty")
-    async with app_client(settings) as client:
+    async with app_client(settings, headers=SCRIPT) as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["index"]["code"] == "index_missing"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import app_client
+from tests.api.conftest import SCRIPT, app_client
 
 pytestmark = pytest.mark.asyncio
 Q = {"question": "Какой товарооборот?"}
@@ -138,7 +138,7 @@ async def test_body_size_question_length_and_top_k_limits(make_settings: Any) ->
 
 
 async def test_upload_size_and_type_limits(make_settings: Any) -> None:
-    async with app_client(make_settings(max_upload_bytes=1000, max_body_bytes=500)) as client:
+    async with app_client(make_settings(max_upload_bytes=1000, max_body_bytes=500), headers=SCRIPT) as client:
         # Uploads have their own limit, above the general body limit.
         assert (await client.post("/v1/documents?filename=ok.txt", content="Текст. ".encode() * 50)).status_code == 201
         big = b"a" * 1001

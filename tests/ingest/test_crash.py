@@ -12,6 +12,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embed import get_embedder
+from rag.errors import StorageError
 from rag.ingest.pipeline import ingest_paths
 from rag.search.retrieve import open_retriever
 from rag.store.faiss import snapshot
@@ -100,7 +101,7 @@ def test_failure_before_the_pointer_swap_keeps_previous_index(
         raise OSError("disk full")
 
     monkeypatch.setattr(snapshot.os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match="disk full.*the previous index is intact"):
         ingest_paths([corpus], hashing_settings, get_embedder("hashing"), progress=False)
     monkeypatch.undo()
     assert open_retriever(hashing_settings).index_version == first.version

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from rag.answer.cite import neutralize_markers
 from rag.answer.generate import Generator
 from rag.answer.prompt import refusal_message
 from rag.answer.relevance import ScoredSentence, score_sentences, should_refuse
@@ -87,6 +88,7 @@ class ExtractiveGenerator(Generator):
         if not picked:
             yield refusal_message(language, self.settings)
             return
-        text = " ".join(f"{' '.join(s.text.split())} [{s.passage + 1}]" for s in picked)
+        # Quoted text keeps no "[n]" of its own: the only markers in the answer are the ones added here.
+        text = " ".join(f"{neutralize_markers(' '.join(s.text.split()))} [{s.passage + 1}]" for s in picked)
         # Word-sized pieces, so streaming clients see the same cadence as from an LLM.
         yield from re.findall(r"\S+\s*", text)
