@@ -4,8 +4,8 @@ the generators, built once in the lifespan.
 The retriever reference is swapped, never mutated: a request takes the current one when it starts
 and keeps it to the end, so an ingest that lands mid-request cannot mix two snapshots in one answer.
 Ingests through the API are serialised by a lock (and by the index's own writer lock across
-processes). Other workers, or a `rag ingest` run beside the server, are noticed by polling the
-index's ``CURRENT`` pointer at most once a second and reopening when it moved.
+processes). Other workers, other replicas on one Milvus, or a `rag ingest` run beside the server, are noticed
+by polling the store's version token at most once a second and reopening when it moved.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rag.errors import IndexMissingError, RagError
 from rag.ingest.load import load_bytes
 from rag.ingest.pipeline import list_documents, update_index
 from rag.search.retrieve import Retriever, open_retriever
-from rag.store.faiss import snapshot
+from rag.store import Store, open_store
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
@@ -47,6 +47,7 @@ class Service:
         self._checked = 0.0
         self._probe: tuple[float, dict[str, Any]] | None = None
         self._http: httpx.Client | None = None
+        self._store: Store | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -56,6 +57,7 @@ class Service:
         self._http = httpx.Client(timeout=timeout)
         if self.embedder is None:
             self.embedder = get_embedder(self.settings.embedder)
+        self._store = open_store(self.settings)
         self._reopen()
         self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
 
@@ -67,6 +69,9 @@ class Service:
         if self._http is not None:
             self._http.close()
             self._http = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     @property
     def http(self) -> httpx.Client:
@@ -75,9 +80,16 @@ class Service:
             raise RuntimeError("Service.start() has not run")
         return self._http
 
+    @property
+    def store(self) -> Store:
+        """The index's store (exists between start() and close())."""
+        if self._store is None:
+            raise RuntimeError("Service.start() has not run")
+        return self._store
+
     def _reopen(self) -> None:
         try:
-            self._retriever = open_retriever(self.settings, self.embedder)
+            self._retriever = open_retriever(self.settings, self.embedder, self.store)
             self._load_error = None
         except RagError as exc:
             log.warning("index not loaded: %s", exc.message)
@@ -98,7 +110,7 @@ class Service:
             return
         self._checked = time.monotonic()
         try:
-            live = snapshot.current_dir(self.settings.index_dir).name
+            live = self.store.version()
         except RagError:
             live = None
         current = self._retriever.index_version if self._retriever is not None else None
@@ -167,7 +179,7 @@ class Service:
     def documents(self) -> list[dict[str, Any]]:
         """The documents in the live snapshot."""
         try:
-            return list_documents(self.settings.index_dir)
+            return list_documents(self.settings, self.store)
         except IndexMissingError:
             return []
 
@@ -184,8 +196,8 @@ class Service:
     def _update(self, **change: Any) -> dict[str, Any]:
         assert self.embedder is not None, "start() loads the embedder"
         with self._write_lock:
-            report = update_index(self.settings, self.embedder, **change)
-            retriever = open_retriever(self.settings, self.embedder)
+            report = update_index(self.settings, self.embedder, store=self.store, **change)
+            retriever = open_retriever(self.settings, self.embedder, self.store)
             self._retriever, self._load_error = retriever, None  # the swap: one reference assignment
             self._checked = time.monotonic()
         return report.to_dict()

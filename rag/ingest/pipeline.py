@@ -2,16 +2,16 @@
 
 Documents are compared by the sha256 of their text: unchanged ones carry their chunks and vectors
 into the new snapshot without being embedded again, changed ones are re-chunked and re-embedded,
-and ones no longer present are dropped. Each run writes a complete new snapshot and swaps it in
-atomically (see ``rag.store.faiss.snapshot``), so a run killed at any point leaves the previous index usable,
-and the vectors it had already made are kept for the next run (``rag.embed.resume``).
+and ones no longer present are dropped. The store applies the change so that a run killed at any
+point leaves the previous index usable (FAISS: a new snapshot swapped in atomically; Milvus: new
+rows first, old rows deleted after; see ``rag.store``), and the vectors the run had already made
+are kept for the next run (``rag.embed.resume``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +26,7 @@ from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
 from rag.ingest.chunk import chunk_document
 from rag.ingest.load import discover, load_path
-from rag.store import build_store
-from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences, write_chunks
-from rag.store.lexical import LexicalIndex
+from rag.store import Change, DocumentRows, Sentences, Store, open_store
 from rag.text.sentences import passage_sentences
 from rag.types import Chunk, Document
 
@@ -114,34 +111,31 @@ def update_index(
     prune_under: Sequence[Path] | None = None,
     rebuild: bool = False,
     progress: bool = False,
+    store: Store | None = None,
 ) -> IngestReport:
     """Add or replace ``add``, drop ``remove``, and with ``keep_only`` every other document
-    (only those read from files under ``prune_under``, when that is given)."""
+    (only those read from files under ``prune_under``, when that is given). Writes to ``store``,
+    or to the one the settings name (opened and closed here)."""
+    if store is None:
+        own = open_store(settings)
+        try:
+            return update_index(settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, own)
+        finally:
+            own.close()
     t0 = time.perf_counter()
     report = IngestReport()
-    index_dir = settings.index_dir
-    with snapshot.writer_lock(index_dir):
+    with store.writing():
+        old = None if rebuild else store.info()
         old_docs: dict[str, dict[str, Any]] = {}
-        old_chunks: list[Chunk] = []
-        old_vecs: np.ndarray | None = None
-        old_sents: dict[int, Sentences] = {}
         same_chunking = True
-        try:
-            old_snap = snapshot.current_dir(index_dir)
-        except IndexMissingError:
-            old_snap = None
-        if old_snap is not None and not rebuild:
-            manifest = snapshot.read_manifest(old_snap)
-            if manifest["embedder"] != embedder.name:
+        if old is not None:
+            if old.embedder != embedder.name:
                 raise EmbedderMismatchError(
-                    f"the index at {index_dir} was built with embedder {manifest['embedder']!r}, not "
-                    f"{embedder.name!r}: use --embedder {manifest['embedder']} or rebuild with --rebuild"
+                    f"the index at {store.location} was built with embedder {old.embedder!r}, not "
+                    f"{embedder.name!r}: use --embedder {old.embedder} or rebuild with --rebuild"
                 )
-            old_docs = manifest["documents"]
-            same_chunking = manifest.get("chunking") == _chunking(settings)
-            old_chunks, old_vecs = read_chunks(old_snap, with_vectors=True)
-            if same_chunking and settings.sentence_vectors:
-                old_sents = read_sentences(old_snap, int(manifest["dim"]))
+            old_docs = old.documents
+            same_chunking = old.chunking == _chunking(settings)
 
         new_docs: dict[str, Document] = {}
         for doc in add:
@@ -156,14 +150,13 @@ def update_index(
             drop |= {d for d in set(old_docs) - keep_only if _prunable(old_docs[d], prune_under)}
         drop -= set(new_docs)
         report.removed = sorted(drop)
-        if not new_docs and not drop and old_snap is not None and not rebuild:
-            report.documents, report.chunks = len(old_docs), len(old_chunks)
-            report.version = old_snap.name
+        if not new_docs and not drop and old is not None:
+            report.documents, report.chunks, report.version = len(old_docs), old.chunks, old.version
             report.seconds = time.perf_counter() - t0
             return report
 
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
-        resume = ResumeCache(index_dir, embedder.name, embedder.dim)
+        resume = ResumeCache(settings.index_dir, embedder.name, embedder.dim)
         try:
             fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress, resume)
             fresh_sents: list[Sentences | None] = (
@@ -174,46 +167,38 @@ def update_index(
         finally:
             resume.close()
         report.embedded_chunks = len(fresh)
-        replaced = set(new_docs) | drop
-        kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
-        chunks = [old_chunks[i] for i in kept_rows] + fresh
-        sentences = [old_sents.get(i) for i in kept_rows] + fresh_sents
-        parts = [fresh_vecs] if old_vecs is None else [old_vecs[kept_rows], fresh_vecs]
-        vectors = np.concatenate(parts) if chunks else np.empty((0, embedder.dim), dtype=np.float32)
-
-        docs_meta = {k: v for k, v in old_docs.items() if k not in replaced}
-        per_doc = Counter(c.doc_id for c in fresh)
-        for d in new_docs.values():
-            docs_meta[d.doc_id] = {
-                "hash": d.content_hash,
-                "source": d.source,
-                "title": d.title,
-                "chunks": per_doc[d.doc_id],
-                "chars": len(d.text),
-                **({"path": d.path} if d.path else {}),
-            }
-        version = snapshot.new_version()
-        with snapshot.staging(index_dir, version) as tmp:
-            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences)
-            build_store(settings.vector_index, vectors).save(tmp)
-            LexicalIndex([c.text for c in chunks]).save(tmp)
-            snapshot.write_manifest(
-                tmp,
-                {
-                    "version": version,
-                    "embedder": embedder.name,
-                    "dim": embedder.dim,
-                    "chunking": _chunking(settings),
-                    "vector_index": settings.vector_index,
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "chunks": len(chunks),
-                    "documents": dict(sorted(docs_meta.items())),
-                },
-            )
-        resume.clear()  # the new snapshot holds every vector now
-        report.documents, report.chunks, report.version = len(docs_meta), len(chunks), version
+        rows = _rows(new_docs, fresh, fresh_vecs, fresh_sents)
+        change = Change(
+            embedder.name, embedder.dim, _chunking(settings), settings.vector_index, rows, frozenset(drop), rebuild
+        )
+        info = store.write(change)
+        resume.clear()  # the store holds every vector now
+        report.documents, report.chunks, report.version = len(info.documents), info.chunks, info.version
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _rows(
+    docs: dict[str, Document], chunks: Sequence[Chunk], vectors: np.ndarray, sentences: Sequence[Sentences | None]
+) -> list[DocumentRows]:
+    """The fresh chunks grouped by document, with each document's record for the manifest."""
+    by_doc: dict[str, list[int]] = {d: [] for d in docs}
+    for i, c in enumerate(chunks):
+        by_doc[c.doc_id].append(i)
+    out = []
+    for doc_id, rows in by_doc.items():
+        d = docs[doc_id]
+        meta = {
+            "hash": d.content_hash,
+            "source": d.source,
+            "title": d.title,
+            "chunks": len(rows),
+            "chars": len(d.text),
+            **({"path": d.path} if d.path else {}),
+        }
+        vecs = vectors[rows] if rows else np.empty((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+        out.append(DocumentRows(doc_id, meta, [chunks[i] for i in rows], vecs, [sentences[i] for i in rows]))
+    return out
 
 
 def ingest_paths(
@@ -258,7 +243,15 @@ def ingest_paths(
     return report
 
 
-def list_documents(index_dir: Path) -> list[dict[str, Any]]:
-    """The documents in the live snapshot: doc_id, source, title, chunks, chars, hash."""
-    manifest = snapshot.read_manifest(snapshot.current_dir(index_dir))
-    return [{"doc_id": k, **v} for k, v in manifest["documents"].items()]
+def list_documents(settings: Settings, store: Store | None = None) -> list[dict[str, Any]]:
+    """The documents in the index: doc_id, source, title, chunks, chars, hash (IndexMissingError if none)."""
+    own = store is None
+    store = store or open_store(settings)
+    try:
+        info = store.info()
+    finally:
+        if own:
+            store.close()
+    if info is None:
+        raise IndexMissingError(f"no index at {store.location}: build it with `rag ingest`")
+    return [{"doc_id": k, **v} for k, v in sorted(info.documents.items())]

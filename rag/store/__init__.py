@@ -1,44 +1,42 @@
-"""The vector store seam: build from vectors, save to a directory, load, search by inner product.
+"""Where the index lives: a registry of store backends by name (``RAG_STORE``).
 
-Only FAISS lives here now; a distributed engine becomes a second module with the same three
-methods, registered in ``BACKENDS``.
+- ``faiss`` (default): crash-safe snapshots under ``RAG_INDEX_DIR``, loaded whole into each
+  serving process (``rag.store.faiss``).
+- ``milvus``: collections in Milvus, a local Milvus Lite directory or a server/cluster at
+  ``RAG_MILVUS_URI``; serving processes keep no index state of their own (``rag.store.milvus``).
+
+The interface both implement is in ``rag.store.base``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Protocol
+import importlib
+from collections.abc import Callable
 
-import numpy as np
-
+from rag.config import Settings
 from rag.errors import ConfigError
+from rag.store.base import Change, DocumentRows, IndexInfo, Reader, Sentences, Store
+
+# name -> "module:class"; imported on first use so FAISS users never load the Milvus client.
+BACKENDS: dict[str, str] = {
+    "faiss": "rag.store.faiss.backend:FaissBackend",
+    "milvus": "rag.store.milvus.backend:MilvusBackend",
+}
 
 
-class VectorStore(Protocol):
-    """Inner-product search over row-numbered unit vectors."""
-
-    dim: int
-
-    def __len__(self) -> int: ...
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, row ids) of shape (n_queries, k), best first; id -1 pads short results."""
-        ...
-
-    def save(self, directory: Path) -> None: ...
+def store_class(name: str) -> Callable[[Settings], Store]:
+    """The backend class registered as ``name``; ConfigError listing the known names otherwise."""
+    target = BACKENDS.get(name)
+    if target is None:
+        raise ConfigError(f"unknown store {name!r}; known: {', '.join(sorted(BACKENDS))} (set RAG_STORE or --store)")
+    module, cls = target.split(":")
+    factory: Callable[[Settings], Store] = getattr(importlib.import_module(module), cls)
+    return factory
 
 
-def build_store(kind: str, vectors: np.ndarray) -> VectorStore:
-    """A new store of ``kind`` ("flat" or "hnsw") holding ``vectors`` as rows 0..n-1."""
-    from rag.store.faiss.vectors import FaissStore
-
-    if kind not in ("flat", "hnsw"):
-        raise ConfigError(f"unknown vector index {kind!r}; known: flat, hnsw")
-    return FaissStore.build(vectors, kind)
+def open_store(settings: Settings) -> Store:
+    """The store ``settings.store`` names, connected (close it when done)."""
+    return store_class(settings.store)(settings)
 
 
-def load_store(directory: Path) -> VectorStore:
-    """The store saved in ``directory``."""
-    from rag.store.faiss.vectors import FaissStore
-
-    return FaissStore.load(directory)
+__all__ = ["BACKENDS", "Change", "DocumentRows", "IndexInfo", "Reader", "Sentences", "Store", "open_store"]
