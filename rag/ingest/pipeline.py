@@ -156,6 +156,7 @@ def update_index(
             return report
 
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
+        settings.index_dir.mkdir(parents=True, exist_ok=True)  # the resume cache lives here, whatever the store
         resume = ResumeCache(settings.index_dir, embedder.name, embedder.dim)
         try:
             fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress, resume)
