@@ -209,6 +209,7 @@ def ingest_paths(
     progress: bool = True,
     rebuild: bool = False,
     prune: bool = True,
+    store: Store | None = None,
 ) -> IngestReport:
     """Add or update the readable documents under ``paths``; with ``prune``, drop documents that were
     read from files under a directory in ``paths`` and are gone now. Documents from elsewhere
@@ -238,6 +239,7 @@ def ingest_paths(
         prune_under=roots,
         rebuild=rebuild,
         progress=progress,
+        store=store,
     )
     report.errors = errors
     report.seconds = time.perf_counter() - t0

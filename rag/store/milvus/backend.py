@@ -2,12 +2,14 @@
 
 Order of a write, so that a process killed at any point leaves the last good state searchable:
 new chunk and sentence rows are inserted first, then the replaced documents' old rows are deleted
-by primary key, then the document records, BM25 statistics and the manifest (with a new version
-token) are written. Killed between the first two steps, a replaced document is found twice until
-the next write that touches it; its record still holds the old hash, so the next ingest replaces
-it again and deletes both generations. Writers are serialised within a process; several replicas
-writing the same instant can let a document frequency drift by the racing write's terms (an
-`rag ingest --rebuild` recounts).
+by primary key, then BM25 statistics, the document records and the manifest (with a new version
+token) are written. Every row's id carries the id of the write that made it in its high half, and
+a document record names the write that committed it. Killed between the first two steps, a
+replaced document is found twice until the next write that touches it; its record still holds
+the old hash and write, so the next ingest replaces it again, deletes both generations and takes
+off the statistics only what the committed one had added. Writers are serialised within a process;
+replicas writing at the same instant can let a document frequency drift by the racing write's
+terms (`rag ingest --rebuild` recounts).
 """
 
 from __future__ import annotations
@@ -98,20 +100,24 @@ class MilvusBackend:
             n, total = int(meta["chunks"]), int(meta["tokens"])
             gone = sorted({d.doc_id for d in change.add} | set(change.remove))
             old_ids, df = self._old_rows(gone)
-            n -= len(old_ids)
-            total -= sum(length for length in old_ids.values())
+            n -= sum(1 for length in old_ids.values() if length)  # counted rows have >= 1 token (EMPTY)
+            total -= sum(old_ids.values())
             fresh = [doc_terms(c.text) for d in change.add for c in d.chunks]
             n += len(fresh)
             total += sum(length for _, length in fresh)
             avgdl = total / n if n else 1.0
             for tf, _ in fresh:
                 df.update(dict.fromkeys(tf, 1))
-            self._insert(change.add, fresh, avgdl)
+            write_id = secrets.randbits(31)  # the high half of every new row's id
+            self._insert(change.add, fresh, avgdl, write_id << 32)
             if old_ids:
                 self._delete_ids(self.chunks_col, "id", list(old_ids))
                 self._delete_ids(self.sentences_col, "chunk", list(old_ids))
             self._update_df(df)
-            docs = [schema.kv_row(f"doc:{d.doc_id}", "doc", json.dumps(d.meta, ensure_ascii=False)) for d in change.add]
+            docs = [
+                schema.kv_row(f"doc:{d.doc_id}", "doc", json.dumps(d.meta, ensure_ascii=False), write_id)
+                for d in change.add
+            ]
             for i in range(0, len(docs), BATCH):
                 self.client.upsert(self.kv_col, docs[i : i + BATCH])
             removed = [f"doc:{d}" for d in change.remove]
@@ -135,21 +141,27 @@ class MilvusBackend:
             return info
 
     def _old_rows(self, doc_ids: list[str]) -> tuple[dict[int, int], Counter[int]]:
-        """Chunk ids (with token lengths) of these documents, and minus their document frequencies."""
+        """Chunk ids of these documents with the token lengths to take off the statistics, and
+        minus their document frequencies. Rows left by a write that died before its commit are
+        deleted too but were never counted: only rows of the write a document record names
+        (the high half of their id) are."""
         ids: dict[int, int] = {}
         df: Counter[int] = Counter()
-        if not doc_ids:
-            return ids, df
         for i in range(0, len(doc_ids), BATCH):
-            expr = f"doc_id in {json.dumps(doc_ids[i : i + BATCH], ensure_ascii=False)}"
-            for batch in _iterate(self.client, self.chunks_col, expr, ["id", "length", "terms"]):
+            part = doc_ids[i : i + BATCH]
+            recs = self.client.get(self.kv_col, ids=[f"doc:{d}" for d in part], output_fields=["num"])
+            committed = {r["key"][4:]: int(r["num"]) for r in recs}
+            expr = f"doc_id in {json.dumps(part, ensure_ascii=False)}"
+            for batch in _iterate(self.client, self.chunks_col, expr, ["id", "doc_id", "length", "terms"]):
                 for row in batch:
-                    ids[int(row["id"])] = int(row["length"])
-                    df.subtract(dict.fromkeys((int(t) for t in _sparse_keys(row["terms"])), 1))
+                    key = int(row["id"])
+                    counted = committed.get(row["doc_id"]) == key >> 32
+                    ids[key] = int(row["length"]) if counted else 0
+                    if counted:
+                        df.subtract(dict.fromkeys((int(t) for t in _sparse_keys(row["terms"])), 1))
         return ids, df
 
-    def _insert(self, docs: Any, fresh: list[tuple[Counter[int], int]], avgdl: float) -> None:
-        base = secrets.randbits(31) << 32  # one random prefix per write, then insertion order
+    def _insert(self, docs: Any, fresh: list[tuple[Counter[int], int]], avgdl: float, base: int) -> None:
         rows: list[dict[str, Any]] = []
         sents: list[dict[str, Any]] = []
         pos = n_sent = 0
