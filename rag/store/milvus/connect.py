@@ -22,6 +22,10 @@ from rag.errors import ConfigError, IndexError_
 _lock = threading.Lock()
 _lite_refs: dict[str, int] = {}
 URL_SCHEMES = ("http://", "https://", "tcp://", "unix:")
+# pymilvus pings an idle connection every 10 s; a gRPC server that keeps the library default (Milvus
+# Lite does) answers the third such ping with GOAWAY "too_many_pings", logged on stderr each time
+# and costing a reconnect. Five minutes is the default minimum interval every gRPC server accepts.
+GRPC = {"grpc_options": {"grpc.keepalive_time_ms": 300_000}}
 
 
 def milvus_uri(settings: Settings) -> str:
@@ -63,14 +67,14 @@ def connect(settings: Settings) -> tuple[Client, Callable[[], None]]:
     uri = milvus_uri(settings)
     if uri.startswith(URL_SCHEMES):
         try:
-            client = MilvusClient(uri=uri, token=settings.milvus_token, timeout=30)
+            client = MilvusClient(uri=uri, token=settings.milvus_token, timeout=30, **GRPC)
         except MilvusException as exc:
             raise IndexError_(f"cannot reach Milvus at {uri}: {exc.message}") from None
         return Client(client, uri), client.close
     path = str(Path(uri).expanduser().resolve())
     local = _acquire(path)
     try:
-        client = MilvusClient(uri=local)
+        client = MilvusClient(uri=local, **GRPC)
     except BaseException:
         _release(path)
         raise
