@@ -45,3 +45,14 @@ def store(store_settings: Settings) -> Iterator[Store]:
     s = open_store(store_settings)
     yield s
     s.close()
+
+
+def release_lite_under(root: Path) -> None:
+    """Stop every Milvus Lite server this process runs on a directory under ``root``."""
+    from milvus_lite import server_manager_instance
+
+    from rag.store.milvus import connect
+
+    for path in [p for p in list(server_manager_instance._servers) if Path(p).is_relative_to(root)]:
+        connect._lite_refs.pop(path, None)
+        server_manager_instance.release_server(path)
