@@ -79,7 +79,9 @@ def milvus_bm25(tmp: Path, chunks: list[Chunk], stems: bool) -> Callable[[str], 
     schema.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_function(
-        Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"])
+        Function(
+            name="bm25", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]
+        )
     )
     index = client.prepare_index_params()
     index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": 1.5})
@@ -133,7 +135,9 @@ def main() -> int:
         results["milvus-bm25-stems"] = measure("milvus-bm25-stems", milvus_bm25(Path(tmp), chunks, True), questions)
     print("| lexical search | hit@1 | hit@5 | hit@10 | MRR | p50 ms |\n|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['hit@10']:.3f} | {r['mrr']:.3f} | {r['p50_ms']:.1f} |")
+        print(
+            f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['hit@10']:.3f} | {r['mrr']:.3f} | {r['p50_ms']:.1f} |"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -78,7 +78,9 @@ def main() -> int:
         s.add_field("text", DataType.VARCHAR, max_length=1000, enable_analyzer=True, analyzer_params=analyzer)
         s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         s.add_function(
-            Function(name="f", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"])
+            Function(
+                name="f", function_type=FunctionType.BM25, input_field_names=["text"], output_field_names=["sparse"]
+            )
         )
         ix = client.prepare_index_params()
         ix.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
