@@ -127,12 +127,12 @@ class Service:
             r = self.retriever()
         except RagError as exc:
             return {"ok": False, "code": exc.code, "message": exc.message}
-        return {"ok": True, "version": r.index_version, "chunks": len(r.chunks)}
+        return {"ok": True, "version": r.index_version, "chunks": len(r.reader)}
 
     def chunk_count(self) -> float:
         """Chunks in the live snapshot (0 when none is loaded), for the metrics gauge."""
         current = self._retriever
-        return float(len(current.chunks)) if current is not None else 0.0
+        return float(len(current.reader)) if current is not None else 0.0
 
     def generator(self, name: str | None = None) -> Generator:
         """The generator called ``name`` (default: the configured one), built once and shared."""
