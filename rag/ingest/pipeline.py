@@ -125,7 +125,11 @@ def update_index(
     t0 = time.perf_counter()
     report = IngestReport()
     with store.writing():
-        old = None if rebuild else store.info()
+        add = list(add)
+        remove = list(remove)
+        # Pruning needs every record; an upload or a delete only the records it touches.
+        asked = None if keep_only is not None else {d.doc_id for d in add} | set(remove)
+        old = None if rebuild else store.info(asked)
         old_docs: dict[str, dict[str, Any]] = {}
         same_chunking = True
         if old is not None:
@@ -151,7 +155,7 @@ def update_index(
         drop -= set(new_docs)
         report.removed = sorted(drop)
         if not new_docs and not drop and old is not None:
-            report.documents, report.chunks, report.version = len(old_docs), old.chunks, old.version
+            report.documents, report.chunks, report.version = old.document_count, old.chunks, old.version
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -174,7 +178,7 @@ def update_index(
         )
         info = store.write(change)
         resume.clear()  # the store holds every vector now
-        report.documents, report.chunks, report.version = len(info.documents), info.chunks, info.version
+        report.documents, report.chunks, report.version = info.document_count, info.chunks, info.version
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -10,7 +10,7 @@ ids of the store's choosing (FAISS: row numbers; Milvus: primary keys); search o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +32,7 @@ class IndexInfo:
     chunking: dict[str, Any]
     documents: dict[str, dict[str, Any]]  # doc_id -> {hash, source, title, chunks, chars[, path]}
     chunks: int = 0
+    document_count: int = 0  # all documents, also when ``documents`` holds only the ones asked for
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,9 @@ class Store(Protocol):
     name: str
     location: str  # where the index lives, for messages
 
-    def info(self) -> IndexInfo | None:
-        """The manifest, or None when nothing was ever written."""
+    def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
+        """The manifest, or None when nothing was ever written. With ``doc_ids``, ``documents``
+        need hold only those (a store may return more): an upload need not read every record."""
         ...
 
     def version(self) -> str | None:
@@ -110,7 +112,8 @@ class Store(Protocol):
         ...
 
     def write(self, change: Change) -> IndexInfo:
-        """Apply ``change`` so readers see all of it or none of it; returns the new manifest."""
+        """Apply ``change`` so that the last good state stays searchable if it fails midway;
+        returns the new manifest (``documents`` may hold only the changed ones)."""
         ...
 
     def reader(self) -> Reader:

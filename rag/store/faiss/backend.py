@@ -11,7 +11,7 @@ is for (docs/store.md).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -29,7 +29,8 @@ from rag.types import Chunk
 
 def _info(snap: Path) -> IndexInfo:
     m = snapshot.read_manifest(snap)
-    return IndexInfo(snap.name, m["embedder"], int(m["dim"]), m.get("chunking") or {}, m["documents"], m["chunks"])
+    docs = m["documents"]
+    return IndexInfo(snap.name, m["embedder"], int(m["dim"]), m.get("chunking") or {}, docs, m["chunks"], len(docs))
 
 
 class FaissBackend:
@@ -41,8 +42,8 @@ class FaissBackend:
         self.index_dir = settings.index_dir
         self.location = str(settings.index_dir)
 
-    def info(self) -> IndexInfo | None:
-        try:
+    def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
+        try:  # the manifest holds every record anyway
             return _info(snapshot.current_dir(self.index_dir))
         except IndexMissingError:
             return None
@@ -97,7 +98,7 @@ class FaissBackend:
                     "documents": dict(sorted(docs.items())),
                 },
             )
-        return IndexInfo(version, change.embedder, change.dim, change.chunking, docs, len(chunks))
+        return IndexInfo(version, change.embedder, change.dim, change.chunking, docs, len(chunks), len(docs))
 
     def reader(self) -> FaissReader:
         return FaissReader.open(snapshot.current_dir(self.index_dir))

@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,15 +63,25 @@ class MilvusBackend:
             raise IndexCorruptError(f"the manifest in {self.location} is unreadable: {exc}") from None
         return meta
 
-    def info(self) -> IndexInfo | None:
+    def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
         meta = self.meta()
         if meta is None:
             return None
-        docs = {}
-        for batch in _iterate(self.client, self.kv_col, 'kind == "doc"', ["key", "value"]):
-            for row in batch:
-                docs[row["key"][4:]] = json.loads(row["value"])
-        return _info(meta, docs)
+        return _info(meta, self._records(doc_ids))
+
+    def _records(self, doc_ids: Collection[str] | None) -> dict[str, dict[str, Any]]:
+        """Document records by id: these, or all of them."""
+        if doc_ids is None:
+            batches: Iterable[list[dict[str, Any]]] = _iterate(
+                self.client, self.kv_col, 'kind == "doc"', ["key", "value"]
+            )
+        else:
+            keys = [f"doc:{d}" for d in sorted(doc_ids)]
+            batches = (
+                self.client.get(self.kv_col, ids=keys[i : i + BATCH], output_fields=["value"])
+                for i in range(0, len(keys), BATCH)
+            )
+        return {row["key"][4:]: json.loads(row["value"]) for batch in batches for row in batch}
 
     def version(self) -> str | None:
         meta = self.meta()
@@ -96,10 +106,12 @@ class MilvusBackend:
             if change.reset:
                 schema.drop(self.client, self.prefix)
             schema.create(self.client, self.prefix, change.dim, change.vector_index)
-            meta = self.meta() or {"chunks": 0, "tokens": 0}
+            meta = self.meta() or {"chunks": 0, "tokens": 0, "documents": 0}
             n, total = int(meta["chunks"]), int(meta["tokens"])
             gone = sorted({d.doc_id for d in change.add} | set(change.remove))
-            old_ids, df = self._old_rows(gone)
+            old_ids, df, existed = self._old_rows(gone)
+            added = {d.doc_id for d in change.add}
+            n_docs = int(meta["documents"]) + len(added - existed) - len(set(change.remove) & existed)
             n -= sum(1 for length in old_ids.values() if length)  # counted rows have >= 1 token (EMPTY)
             total -= sum(old_ids.values())
             fresh = [doc_terms(c.text) for d in change.add for c in d.chunks]
@@ -132,25 +144,26 @@ class MilvusBackend:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "chunks": n,
                 "tokens": total,
+                "documents": n_docs,
             }
             self.client.upsert(self.kv_col, [schema.kv_row(META, "meta", json.dumps(meta, ensure_ascii=False))])
             for col in (self.chunks_col, self.sentences_col, self.kv_col):
                 self.client.flush(col)  # searches right after unflushed inserts are slow on Lite
-            info = self.info()
-            assert info is not None
-            return info
+            return _info(meta, {d.doc_id: d.meta for d in change.add})
 
-    def _old_rows(self, doc_ids: list[str]) -> tuple[dict[int, int], Counter[int]]:
+    def _old_rows(self, doc_ids: list[str]) -> tuple[dict[int, int], Counter[int], set[str]]:
         """Chunk ids of these documents with the token lengths to take off the statistics, and
         minus their document frequencies. Rows left by a write that died before its commit are
         deleted too but were never counted: only rows of the write a document record names
-        (the high half of their id) are."""
+        (the high half of their id) are. Also which of these documents have a record."""
         ids: dict[int, int] = {}
         df: Counter[int] = Counter()
+        existed: set[str] = set()
         for i in range(0, len(doc_ids), BATCH):
             part = doc_ids[i : i + BATCH]
             recs = self.client.get(self.kv_col, ids=[f"doc:{d}" for d in part], output_fields=["num"])
             committed = {r["key"][4:]: int(r["num"]) for r in recs}
+            existed |= set(committed)
             expr = f"doc_id in {json.dumps(part, ensure_ascii=False)}"
             for batch in _iterate(self.client, self.chunks_col, expr, ["id", "doc_id", "length", "terms"]):
                 for row in batch:
@@ -159,7 +172,7 @@ class MilvusBackend:
                     ids[key] = int(row["length"]) if counted else 0
                     if counted:
                         df.subtract(dict.fromkeys((int(t) for t in _sparse_keys(row["terms"])), 1))
-        return ids, df
+        return ids, df, existed
 
     def _insert(self, docs: Any, fresh: list[tuple[Counter[int], int]], avgdl: float, base: int) -> None:
         rows: list[dict[str, Any]] = []
@@ -225,8 +238,10 @@ class MilvusBackend:
 
 
 def _info(meta: dict[str, Any], docs: dict[str, dict[str, Any]]) -> IndexInfo:
+    chunking = meta.get("chunking") or {}
+    n_docs = int(meta.get("documents", 0))
     return IndexInfo(
-        str(meta["version"]), meta["embedder"], int(meta["dim"]), meta.get("chunking") or {}, docs, int(meta["chunks"])
+        str(meta["version"]), meta["embedder"], int(meta["dim"]), chunking, docs, int(meta["chunks"]), n_docs
     )
 
 
