@@ -44,8 +44,10 @@ lint: setup
 	$(BIN)/ruff format --check rag tests evals
 	$(BIN)/mypy rag
 
-bench: setup  ## slow benchmarks: retrieval on XQuAD-ru with fusion and chunk-size comparisons
+bench: setup  ## slow benchmarks: retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores
 	$(BIN)/python evals/bench_retrieval.py --fusion rrf convex --json build/bench/retrieval.json
+	$(BIN)/python evals/bench_store.py --json build/bench/store.json
+	$(BIN)/python evals/bench_upload.py --chunks 20000
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

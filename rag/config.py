@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -33,6 +34,14 @@ class Settings:
     # Directory holding the built index (FAISS vectors, chunk store, manifest); a relative path is
     # taken from the working directory.
     index_dir: Path = Path("index")
+    # Where the index lives: "faiss" (snapshots in index_dir) or "milvus" (see docs/store.md).
+    store: str = "faiss"
+    # Milvus: a local path runs Milvus Lite in this process (empty: <index_dir>/milvus.db); an
+    # http(s)://host:port URI talks to a Milvus server or cluster. The token is "user:password" or a key.
+    milvus_uri: str = ""
+    milvus_token: str = ""
+    # Prefix of the Milvus collections holding this index (several indexes can share one server).
+    milvus_collection: str = "rag"
     # Embedder name: "e5-small", "sentence-transformers:<model or path>", or "hashing".
     embedder: str = "e5-small"
     # Chunk size budget in cl100k tokens, and overlap in sentences (see rag/chunk.py for why).
@@ -170,6 +179,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"search_mode must be one of {', '.join(SEARCH_MODES)}, not {s.search_mode!r}")
     if s.vector_index not in VECTOR_INDEXES:
         raise ConfigError(f"vector_index must be one of {', '.join(VECTOR_INDEXES)}, not {s.vector_index!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,150}", s.milvus_collection):
+        raise ConfigError(f"milvus_collection must be letters, digits and '_', not {s.milvus_collection!r}")
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"port must be between 1 and 65535, not {s.port}")
 

@@ -4,8 +4,8 @@ the generators, built once in the lifespan.
 The retriever reference is swapped, never mutated: a request takes the current one when it starts
 and keeps it to the end, so an ingest that lands mid-request cannot mix two snapshots in one answer.
 Ingests through the API are serialised by a lock (and by the index's own writer lock across
-processes). Other workers, or a `rag ingest` run beside the server, are noticed by polling the
-index's ``CURRENT`` pointer at most once a second and reopening when it moved.
+processes). Other workers, other replicas on one Milvus, or a `rag ingest` run beside the server, are noticed
+by polling the store's version token at most once a second and reopening when it moved.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from rag.errors import IndexMissingError, RagError
 from rag.ingest.load import load_bytes
 from rag.ingest.pipeline import list_documents, update_index
 from rag.search.retrieve import Retriever, open_retriever
-from rag.store.faiss import snapshot
+from rag.store import Store, open_store
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
@@ -48,6 +48,7 @@ class Service:
         self._checked = 0.0
         self._probe: tuple[float, dict[str, Any]] | None = None
         self._http: httpx.Client | None = None
+        self._store: Store | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -57,6 +58,7 @@ class Service:
         self._http = httpx.Client(timeout=timeout)
         if self.embedder is None:
             self.embedder = get_embedder(self.settings.embedder)
+        self._store = open_store(self.settings)
         self._reopen()
         self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
 
@@ -68,6 +70,9 @@ class Service:
         if self._http is not None:
             self._http.close()
             self._http = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     @property
     def http(self) -> httpx.Client:
@@ -76,9 +81,16 @@ class Service:
             raise RuntimeError("Service.start() has not run")
         return self._http
 
+    @property
+    def store(self) -> Store:
+        """The index's store (exists between start() and close())."""
+        if self._store is None:
+            raise RuntimeError("Service.start() has not run")
+        return self._store
+
     def _reopen(self) -> None:
         try:
-            self._retriever = open_retriever(self.settings, self.embedder)
+            self._retriever = open_retriever(self.settings, self.embedder, self.store)
             self._load_error = None
         except RagError as exc:
             if self._retriever is not None:
@@ -107,7 +119,7 @@ class Service:
             return
         self._checked = time.monotonic()
         try:
-            live = snapshot.current_dir(self.settings.index_dir).name
+            live = self.store.version()
         except RagError:
             live = None
         current = self._retriever.index_version if self._retriever is not None else None
@@ -124,12 +136,12 @@ class Service:
             r = self.retriever()
         except RagError as exc:
             return {"ok": False, "code": exc.code, "message": public_message(exc.code, exc.message)}
-        return {"ok": True, "version": r.index_version, "chunks": len(r.chunks)}
+        return {"ok": True, "version": r.index_version, "chunks": len(r.reader)}
 
     def chunk_count(self) -> float:
         """Chunks in the live snapshot (0 when none is loaded), for the metrics gauge."""
         current = self._retriever
-        return float(len(current.chunks)) if current is not None else 0.0
+        return float(len(current.reader)) if current is not None else 0.0
 
     def generator(self, name: str | None = None) -> Generator:
         """The generator called ``name`` (default: the configured one), built once and shared."""
@@ -166,7 +178,7 @@ class Service:
     def documents(self) -> list[dict[str, Any]]:
         """The documents in the live snapshot, without the server's own file paths."""
         try:
-            docs = list_documents(self.settings.index_dir)
+            docs = list_documents(self.settings, self.store)
         except IndexMissingError:
             return []
         return [
@@ -191,8 +203,8 @@ class Service:
     def _update(self, **change: Any) -> dict[str, Any]:
         assert self.embedder is not None, "start() loads the embedder"
         with self._write_lock:
-            report = update_index(self.settings, self.embedder, **change)
-            retriever = open_retriever(self.settings, self.embedder)
+            report = update_index(self.settings, self.embedder, store=self.store, **change)
+            retriever = open_retriever(self.settings, self.embedder, self.store)
             self._retriever, self._load_error = retriever, None  # the swap: one reference assignment
             self._checked = time.monotonic()
         return report.to_dict()

@@ -41,6 +41,7 @@ def add_index_option(p: argparse.ArgumentParser) -> None:
     """The --index and --embedder flags shared by every command that touches an index."""
     p.add_argument("--index", dest="index_dir", metavar="DIR", help="index directory (RAG_INDEX_DIR, default: index/)")
     p.add_argument("--embedder", help="embedder name (RAG_EMBEDDER, default: e5-small)")
+    p.add_argument("--store", help="where the index lives: faiss or milvus (RAG_STORE, default: faiss)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        overrides = {k: getattr(args, k, None) for k in ("index_dir", "embedder")}
+        overrides = {k: getattr(args, k, None) for k in ("index_dir", "embedder", "store")}
         settings = load_settings(**overrides)
         return int(modules[args.command].run(args, settings))  # type: ignore[attr-defined]
     except RagError as exc:

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "dataset": name,
             "path": str(path),
             "questions": len(questions),
-            "chunks": len(retriever.chunks),
+            "chunks": len(retriever.reader),
             "embedder": embedder.name,
             "generator": None if generator is None else generator.name,
             "top_k": top_k,

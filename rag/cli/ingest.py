@@ -10,6 +10,7 @@ from rag.cli import add_index_option
 from rag.config import VECTOR_INDEXES, Settings
 from rag.embed import get_embedder
 from rag.ingest.pipeline import ingest_paths
+from rag.store.milvus.connect import milvus_uri
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for err in report.errors:
         print(f"skipped: {err.message}", file=sys.stderr)
     if not (args.if_stale and report.embedded_chunks == 0 and not report.removed):
-        print(f"indexed {report.summary()} -> {settings.index_dir}")
+        where = settings.index_dir if settings.store == "faiss" else f"milvus at {milvus_uri(settings)}"
+        print(f"indexed {report.summary()} -> {where}")
     read = report.unchanged + len(report.added) + len(report.updated)
     return 1 if report.errors and read == 0 else 0

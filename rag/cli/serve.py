@@ -88,5 +88,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         # Worker processes read settings from the environment: hand them what flags changed.
         os.environ["RAG_INDEX_DIR"] = str(settings.index_dir)
         os.environ["RAG_EMBEDDER"] = settings.embedder
+        os.environ["RAG_STORE"] = settings.store
         uvicorn.run(FACTORY, factory=True, workers=settings.workers, **common)
     return 0

@@ -74,7 +74,8 @@ def load_dataset(spec: str, settings: Settings, corpus: list[Path] | None = None
 def cache_dir(root: Path, dataset: Dataset, settings: Settings, embedder: Embedder) -> Path:
     """Where this dataset's index is kept between runs."""
     kind = settings.vector_index + ("" if settings.sentence_vectors else "-nosent")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{dataset.name}-{embedder.name}-{kind}")
+    store = "" if settings.store == "faiss" else f"-{settings.store}"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{dataset.name}-{embedder.name}-{kind}{store}")
     return root / slug
 
 
@@ -98,6 +99,8 @@ def open_corpus(
     if not dataset.documents and not dataset.corpus_paths:
         return open_retriever(settings, embedder)  # a question file over the configured index
     s = replace(settings, index_dir=cache_dir(cache_root, dataset, settings, embedder))
+    if s.milvus_uri:  # a shared Milvus server: the eval corpus gets collections of its own
+        s = replace(s, milvus_collection=re.sub(r"\W+", "_", f"{s.milvus_collection}_eval_{s.index_dir.name}"))
     stamp = s.index_dir / "eval-fingerprint"
     fingerprint = code_fingerprint()
     rebuild = not stamp.exists() or stamp.read_text(encoding="utf-8") != fingerprint

@@ -2,9 +2,10 @@
 
 Documents are compared by the sha256 of their text: unchanged ones carry their chunks and vectors
 into the new snapshot without being embedded again, changed ones are re-chunked and re-embedded,
-and ones no longer present are dropped. Each run writes a complete new snapshot and swaps it in
-atomically (see ``rag.store.faiss.snapshot``), so a run killed at any point leaves the previous index usable,
-and the vectors it had already made are kept for the next run (``rag.embed.resume``).
+and ones no longer present are dropped. The store applies the change so that a run killed at any
+point leaves the previous index usable (FAISS: a new snapshot swapped in atomically; Milvus: new
+rows first, old rows deleted after; see ``rag.store``), and the vectors the run had already made
+are kept for the next run (``rag.embed.resume``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +29,7 @@ from rag.ingest import uploads
 from rag.ingest.chunk import chunk_document
 from rag.ingest.load import discover, load_path
 from rag.ingest.rebuild import carry_over
-from rag.store import build_store
-from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences, write_chunks
-from rag.store.lexical import LexicalIndex
+from rag.store import Change, DocumentRows, Sentences, Store, open_store
 from rag.text.sentences import passage_sentences
 from rag.types import Chunk, Document
 
@@ -118,60 +115,66 @@ def update_index(
     rebuild: bool = False,
     progress: bool = False,
     uploaded: Mapping[str, bytes] | None = None,
+    store: Store | None = None,
 ) -> IngestReport:
     """Add or replace ``add``, drop ``remove``, and with ``keep_only`` every other document
     (only those read from files under ``prune_under``, when that is given). ``uploaded`` holds the
     file bytes of documents in ``add`` that came through the API: they are kept with the index
-    (``rag.ingest.uploads``), and every run merges the kept uploads back in."""
+    (``rag.ingest.uploads``), and every run merges the kept uploads back in. Writes to ``store``,
+    or to the one the settings name (opened and closed here)."""
+    if store is None:
+        own = open_store(settings)
+        try:
+            return update_index(
+                settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded, own
+            )
+        finally:
+            own.close()
     try:
-        return _update_index(settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded)
+        return _update_index(
+            settings, embedder, list(add), list(remove), keep_only, prune_under, rebuild, progress, uploaded, store
+        )
     except (OSError, sqlite3.OperationalError) as exc:  # sqlite says "database or disk is full"
         # Every write goes to a new snapshot or a temporary file first: the live index is untouched.
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         raise StorageError(
-            f"cannot write the index at {settings.index_dir}: {reason}; the previous index is intact"
+            f"cannot write the index at {store.location}: {reason}; the previous index is intact"
         ) from exc
 
 
 def _update_index(
     settings: Settings,
     embedder: Embedder,
-    add: Iterable[Document],
-    remove: Iterable[str],
+    add: list[Document],
+    remove: list[str],
     keep_only: set[str] | None,
     prune_under: Sequence[Path] | None,
     rebuild: bool,
     progress: bool,
     uploaded: Mapping[str, bytes] | None,
+    store: Store,
 ) -> IngestReport:
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.index_dir
-    add, remove = list(add), list(remove)
+    index_dir.mkdir(parents=True, exist_ok=True)  # uploads and the resume cache live here, whatever the store
     put = {d.doc_id: (d, uploaded[d.doc_id]) for d in add if uploaded and d.doc_id in uploaded}
-    with snapshot.writer_lock(index_dir), uploads.change(index_dir, put, drop=remove):
+    with store.writing(), uploads.change(index_dir, put, drop=remove):
         uploads.sweep(index_dir)
+        kept_uploads = uploads.stored(index_dir)
+        # Pruning needs every record; an upload or a delete only the records it touches.
+        asked = None if keep_only is not None else {d.doc_id for d in add} | set(remove) | set(kept_uploads)
+        old = None if rebuild else store.info(asked)
         old_docs: dict[str, dict[str, Any]] = {}
-        old_chunks: list[Chunk] = []
-        old_vecs: np.ndarray | None = None
-        old_sents: dict[int, Sentences] = {}
         same_chunking = True
-        try:
-            old_snap = snapshot.current_dir(index_dir)
-        except IndexMissingError:
-            old_snap = None
-        if old_snap is not None and not rebuild:
-            manifest = snapshot.read_manifest(old_snap)
-            if manifest["embedder"] != embedder.name:
+        if old is not None:
+            if old.embedder != embedder.name:
                 raise EmbedderMismatchError(
-                    f"the index at {index_dir} was built with embedder {manifest['embedder']!r}, not "
-                    f"{embedder.name!r}: use --embedder {manifest['embedder']} or rebuild with --rebuild"
+                    f"the index at {store.location} was built with embedder {old.embedder!r}, not "
+                    f"{embedder.name!r}: use --embedder {old.embedder} or rebuild with --rebuild"
                 )
-            old_docs = manifest["documents"]
-            same_chunking = manifest.get("chunking") == _chunking(settings)
-            old_chunks, old_vecs = read_chunks(old_snap, with_vectors=True)
-            if same_chunking and settings.sentence_vectors:
-                old_sents = read_sentences(old_snap, int(manifest["dim"]))
+            old_docs = old.documents
+            same_chunking = old.chunking == _chunking(settings)
 
         kept, report.errors = uploads.documents(
             index_dir,
@@ -191,9 +194,8 @@ def _update_index(
             drop |= {d for d in set(old_docs) - keep_only if _prunable(old_docs[d], prune_under)}
         drop -= set(new_docs)
         report.removed = sorted(drop)
-        if not new_docs and not drop and old_snap is not None and not rebuild:
-            report.documents, report.chunks = len(old_docs), len(old_chunks)
-            report.version = old_snap.name
+        if not new_docs and not drop and old is not None:
+            report.documents, report.chunks, report.version = old.document_count, old.chunks, old.version
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -209,46 +211,38 @@ def _update_index(
         finally:
             resume.close()
         report.embedded_chunks = len(fresh)
-        replaced = set(new_docs) | drop
-        kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
-        chunks = [old_chunks[i] for i in kept_rows] + fresh
-        sentences = [old_sents.get(i) for i in kept_rows] + fresh_sents
-        parts = [fresh_vecs] if old_vecs is None else [old_vecs[kept_rows], fresh_vecs]
-        vectors = np.concatenate(parts) if chunks else np.empty((0, embedder.dim), dtype=np.float32)
-
-        docs_meta = {k: v for k, v in old_docs.items() if k not in replaced}
-        per_doc = Counter(c.doc_id for c in fresh)
-        for d in new_docs.values():
-            docs_meta[d.doc_id] = {
-                "hash": d.content_hash,
-                "source": d.source,
-                "title": d.title,
-                "chunks": per_doc[d.doc_id],
-                "chars": len(d.text),
-                **({"path": d.path} if d.path else {}),
-            }
-        version = snapshot.new_version()
-        with snapshot.staging(index_dir, version) as tmp:
-            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences)
-            build_store(settings.vector_index, vectors).save(tmp)
-            LexicalIndex([c.text for c in chunks]).save(tmp)
-            snapshot.write_manifest(
-                tmp,
-                {
-                    "version": version,
-                    "embedder": embedder.name,
-                    "dim": embedder.dim,
-                    "chunking": _chunking(settings),
-                    "vector_index": settings.vector_index,
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "chunks": len(chunks),
-                    "documents": dict(sorted(docs_meta.items())),
-                },
-            )
-        resume.clear()  # the new snapshot holds every vector now
-        report.documents, report.chunks, report.version = len(docs_meta), len(chunks), version
+        rows = _rows(new_docs, fresh, fresh_vecs, fresh_sents)
+        change = Change(
+            embedder.name, embedder.dim, _chunking(settings), settings.vector_index, rows, frozenset(drop), rebuild
+        )
+        info = store.write(change)
+        resume.clear()  # the store holds every vector now
+        report.documents, report.chunks, report.version = info.document_count, info.chunks, info.version
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _rows(
+    docs: dict[str, Document], chunks: Sequence[Chunk], vectors: np.ndarray, sentences: Sequence[Sentences | None]
+) -> list[DocumentRows]:
+    """The fresh chunks grouped by document, with each document's record for the manifest."""
+    by_doc: dict[str, list[int]] = {d: [] for d in docs}
+    for i, c in enumerate(chunks):
+        by_doc[c.doc_id].append(i)
+    out = []
+    for doc_id, rows in by_doc.items():
+        d = docs[doc_id]
+        meta = {
+            "hash": d.content_hash,
+            "source": d.source,
+            "title": d.title,
+            "chunks": len(rows),
+            "chars": len(d.text),
+            **({"path": d.path} if d.path else {}),
+        }
+        vecs = vectors[rows] if rows else np.empty((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+        out.append(DocumentRows(doc_id, meta, [chunks[i] for i in rows], vecs, [sentences[i] for i in rows]))
+    return out
 
 
 def ingest_paths(
@@ -259,6 +253,7 @@ def ingest_paths(
     rebuild: bool = False,
     prune: bool = True,
     drop_missing: bool = False,
+    store: Store | None = None,
 ) -> IngestReport:
     """Add or update the readable documents under ``paths``; with ``prune``, drop documents that were
     read from files under a directory in ``paths`` and are gone now. Documents from elsewhere
@@ -284,7 +279,7 @@ def ingest_paths(
     prune = prune and (bool(docs) or not errors)
     roots = [p.resolve() for p in paths if p.is_dir()]
     if rebuild:
-        carried, lost = carry_over(settings.index_dir, set(docs), seen, lambda meta: prune and _prunable(meta, roots))
+        carried, lost = carry_over(settings, set(docs), seen, lambda meta: prune and _prunable(meta, roots), store)
         if lost and not drop_missing:
             names = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
             raise InputError(
@@ -302,13 +297,22 @@ def ingest_paths(
         prune_under=roots,
         rebuild=rebuild,
         progress=progress,
+        store=store,
     )
     report.errors = errors + report.errors
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def list_documents(index_dir: Path) -> list[dict[str, Any]]:
-    """The documents in the live snapshot: doc_id, source, title, chunks, chars, hash."""
-    manifest = snapshot.read_manifest(snapshot.current_dir(index_dir))
-    return [{"doc_id": k, **v} for k, v in manifest["documents"].items()]
+def list_documents(settings: Settings, store: Store | None = None) -> list[dict[str, Any]]:
+    """The documents in the index: doc_id, source, title, chunks, chars, hash (IndexMissingError if none)."""
+    own = store is None
+    store = store or open_store(settings)
+    try:
+        info = store.info()
+    finally:
+        if own:
+            store.close()
+    if info is None:
+        raise IndexMissingError(f"no index at {store.location}: build it with `rag ingest`")
+    return [{"doc_id": k, **v} for k, v in sorted(info.documents.items())]

@@ -14,28 +14,40 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
+from rag.config import Settings
 from rag.errors import DocumentError, IndexError_
 from rag.ingest import uploads
 from rag.ingest.load import load_path
-from rag.store.faiss import snapshot
+from rag.store import Store, open_store
 from rag.types import Document
 
 
 def carry_over(
-    index_dir: Path, read: Collection[str], seen: Collection[str], pruned: Callable[[dict[str, Any]], bool]
+    settings: Settings,
+    read: Collection[str],
+    seen: Collection[str],
+    pruned: Callable[[dict[str, Any]], bool],
+    store: Store | None = None,
 ) -> tuple[list[Document], list[str]]:
     """(documents read again from their files, ids that cannot be brought back) for a rebuild.
 
     ``read``: ids this run read; ``seen``: ids it found on disk, readable or not; ``pruned(meta)``:
     whether a document's file was deleted from one of this run's directories (dropped as usual)."""
+    own = store is None
+    store = store or open_store(settings)
     try:
-        manifest = snapshot.read_manifest(snapshot.current_dir(index_dir))
-    except IndexError_:  # no index, or one too broken to list: nothing to compare with
+        info = store.info()
+    except IndexError_:  # an index too broken to list: nothing to compare with
+        info = None
+    finally:
+        if own:
+            store.close()
+    if info is None:
         return [], []
-    kept = uploads.stored(index_dir)
+    kept = uploads.stored(settings.index_dir)
     docs: list[Document] = []
     lost: list[str] = []
-    for doc_id, meta in manifest["documents"].items():
+    for doc_id, meta in info.documents.items():
         if doc_id in read or doc_id in kept:
             continue
         if doc_id in seen:

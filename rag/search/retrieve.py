@@ -1,108 +1,112 @@
-"""Retrieval: dense (FAISS), lexical (BM25) or hybrid (both, fused; see ``rag.search.fuse``).
+"""Retrieval: dense, lexical (BM25) or hybrid (both, fused; see ``rag.search.fuse``).
 
-A ``Retriever`` is an immutable view of one index snapshot, loaded whole into memory. After an
-ingest, open a new one and swap the reference; queries in flight keep the old one.
+A ``Retriever`` searches one ``Reader`` of the store (``rag.store``): a FAISS snapshot loaded
+into memory, or a view of Milvus collections. The store hands back candidates with their scores;
+ranking and fusion happen here, the same for every store. After an ingest, open a new retriever
+and swap the reference; queries in flight keep the old one.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder, embed_query, get_embedder
-from rag.errors import EmbedderMismatchError, IndexCorruptError
+from rag.errors import EmbedderMismatchError
 from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, fuse
-from rag.store import VectorStore, load_store
-from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences
-from rag.store.lexical import BM25_DIR, LexicalIndex
+from rag.store import Reader, Store, open_store
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
+
 CANDIDATES = 50  # depth of each ranker's list before fusion
 
 
 @dataclass(frozen=True)
 class Retriever:
-    """Search over one snapshot of the index."""
+    """Search over one version of the index."""
 
     embedder: Embedder
-    store: VectorStore
-    chunks: tuple[Chunk, ...]
-    lexical: LexicalIndex
-    index_version: str
-    sentences: dict[int, Sentences] = field(default_factory=dict)  # by chunk row, when stored
+    reader: Reader
     fusion: str = DEFAULT
     weight: float = CONVEX_WEIGHT  # dense share in convex fusion
+
+    @property
+    def index_version(self) -> str:
+        return self.reader.info.version
+
+    @property
+    def lexical(self) -> Reader:
+        """What answers weigh question words with (``idf`` over the whole corpus)."""
+        return self.reader
+
+    @cached_property
+    def chunks(self) -> tuple[Chunk, ...]:
+        """Every chunk of the index (read once; for evals and small corpora)."""
+        return tuple(self.reader.all_chunks())
+
+    def idf(self, tokens: Iterable[str]) -> dict[str, float]:
+        return self.reader.idf(tokens)
 
     def search(self, query: str, top_k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """The ``top_k`` best passages for ``query``, best first.
 
         The arguments are trusted: `rag search` and ``/v1/search`` check a user's with ``rag.validate``.
         """
-        if not self.chunks:
+        if not len(self.reader):
             return []
         if mode == "lexical":
-            scores = self.lexical.scores(query)
-            ids = np.argsort(-scores, kind="stable")[:top_k]
-            ids = ids[scores[ids] > 0]
-            return self._passages(ids, scores[ids])
-        qv = embed_query(self.embedder, query)[None, :]
+            return self._passages(*self.reader.lexical(query, top_k))
+        qv = embed_query(self.embedder, query)
         depth = max(CANDIDATES, top_k)
-        d_scores, d_ids = self.store.search(qv, depth)
+        d_keys, d_scores = self.reader.dense(qv, depth)
         if mode == "dense":
-            keep = d_ids[0] >= 0
-            return self._passages(d_ids[0][keep][:top_k], d_scores[0][keep][:top_k])
+            return self._passages(d_keys[:top_k], d_scores[:top_k])
         if mode != "hybrid":
             raise ValueError(f"unknown search mode {mode!r}")  # a caller skipped validation
-        ids, scores = fuse(d_ids[0], d_scores[0], self.lexical.scores(query), depth, self.fusion, self.weight)
-        return self._passages(ids[:top_k], scores[:top_k])
+        l_keys, l_scores = self.reader.lexical(query, depth, also=d_keys.tolist())
+        # Fusion works on positions in one array of candidates kept in key order, so ties fall
+        # the way they would over the whole corpus; every candidate carries its exact BM25 score.
+        cand = np.unique(np.concatenate([d_keys, l_keys]).astype(np.int64))
+        lexical = np.zeros(len(cand), dtype=np.float32)
+        lexical[np.searchsorted(cand, l_keys)] = l_scores
+        ids, scores = fuse(np.searchsorted(cand, d_keys), d_scores, lexical, depth, self.fusion, self.weight)
+        return self._passages(cand[ids[:top_k]], scores[:top_k])
 
-    def _passages(self, ids: np.ndarray, scores: np.ndarray) -> list[Passage]:
+    def _passages(self, keys: np.ndarray, scores: np.ndarray) -> list[Passage]:
+        ids = [int(k) for k in keys]
+        chunks, sentences = self.reader.chunks(ids), self.reader.sentences(ids)
         out = []
-        for rank, (i, s) in enumerate(zip(ids, scores, strict=False), start=1):
-            spans, vecs = self.sentences.get(int(i), ((), None))
-            out.append(Passage(self.chunks[int(i)], float(s), rank, spans, vecs))
+        for rank, (c, sent, s) in enumerate(zip(chunks, sentences, scores, strict=True), start=1):
+            spans, vecs = sent if sent is not None else ((), None)
+            out.append(Passage(c, float(s), rank, spans, vecs))
         return out
 
 
-def open_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
-    """Load the live index snapshot of ``settings.index_dir``, checked against the embedder."""
-    snap = snapshot.current_dir(settings.index_dir)
-    manifest = snapshot.read_manifest(snap)
-    built_with = manifest.get("embedder")
+def open_retriever(settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> Retriever:
+    """A retriever over the current index of ``store`` (default: the one the settings name),
+    checked against the embedder."""
+    store = store if store is not None else open_store(settings)
+    reader = store.reader()
+    built_with = reader.info.embedder
     wanted = embedder.name if embedder is not None else settings.embedder
     if built_with != wanted:
         raise EmbedderMismatchError(
-            f"the index at {settings.index_dir} was built with embedder {built_with!r} but "
+            f"the index at {store.location} was built with embedder {built_with!r} but "
             f"{wanted!r} was asked for: set RAG_EMBEDDER={built_with} (or --embedder), "
             f"or rebuild the index with `rag ingest --rebuild --embedder {wanted}`"
         )
     if embedder is None:
         embedder = get_embedder(settings.embedder)
-    store = load_store(snap)
-    chunks, _ = read_chunks(snap)
-    if len(store) != len(chunks) or (len(chunks) and store.dim != embedder.dim):
-        raise IndexCorruptError(
-            f"index snapshot {snap.name} is inconsistent ({len(store)} vectors of dim {store.dim}, "
-            f"{len(chunks)} chunks, embedder dim {embedder.dim}): rebuild with `rag ingest --rebuild`"
+    if len(reader) and reader.info.dim != embedder.dim:
+        raise EmbedderMismatchError(
+            f"the index at {store.location} holds vectors of dim {reader.info.dim}, the embedder makes "
+            f"{embedder.dim}: rebuild with `rag ingest --rebuild`"
         )
-    log.debug("opened snapshot %s: %d chunks", snap.name, len(chunks))
-    sentences = read_sentences(snap, embedder.dim)
-    return Retriever(embedder, store, tuple(chunks), _lexical(snap, chunks), snap.name, sentences)
-
-
-def _lexical(snap: Path, chunks: list[Chunk]) -> LexicalIndex:
-    """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
-    if chunks and not LexicalIndex.is_saved(snap):
-        return LexicalIndex([c.text for c in chunks])
-    try:
-        return LexicalIndex.load(snap, len(chunks))
-    except (OSError, ValueError, KeyError) as exc:
-        raise IndexCorruptError(
-            f"{snap / BM25_DIR} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
-        ) from None
+    log.debug("opened index %s: %d chunks", reader.info.version, len(reader))
+    return Retriever(embedder, reader)

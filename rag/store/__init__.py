@@ -1,57 +1,37 @@
-"""The vector store seam: build from vectors, save to a directory, load, search by inner product.
+"""Where the index lives: a registry of store backends by name (``RAG_STORE``).
 
-Only FAISS lives here now; a distributed engine becomes a second backend with the same ``build``
-and ``load`` class methods, registered by name in ``BACKENDS`` (the registry style of embedders
-and generators).
+- ``faiss`` (default): crash-safe snapshots under ``RAG_INDEX_DIR``, loaded whole into each
+  serving process (``rag.store.faiss``).
+- ``milvus``: collections in Milvus, a local Milvus Lite directory or a server/cluster at
+  ``RAG_MILVUS_URI``; serving processes keep no index state of their own (``rag.store.milvus``).
+
+The interface both implement is in ``rag.store.base``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable
 
-import numpy as np
-
-from rag.config import VECTOR_INDEXES
-from rag.errors import ConfigError
+from rag.config import Settings
 from rag.registry import Registry
+from rag.store.base import Change, DocumentRows, IndexInfo, Reader, Sentences, Store
 
-
-class VectorStore(Protocol):
-    """Inner-product search over row-numbered unit vectors."""
-
-    dim: int
-
-    def __len__(self) -> int: ...
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, row ids) of shape (n_queries, k), best first; id -1 pads short results."""
-        ...
-
-    def save(self, directory: Path) -> None: ...
-
-
-class StoreBackend(Protocol):
-    """What a backend registers: how to build a store from vectors and how to load a saved one."""
-
-    def build(self, vectors: np.ndarray, kind: str) -> VectorStore: ...
-
-    def load(self, directory: Path) -> VectorStore: ...
-
-
-BACKENDS: Registry[StoreBackend] = Registry(
-    "vector store", "the store backend", {"faiss": "rag.store.faiss.vectors:FaissStore"}
+# Imported on first use, so FAISS users never load the Milvus client.
+BACKENDS: Registry[Callable[[Settings], Store]] = Registry(
+    "store",
+    "RAG_STORE or --store",
+    {"faiss": "rag.store.faiss.backend:FaissBackend", "milvus": "rag.store.milvus.backend:MilvusBackend"},
 )
-DEFAULT_BACKEND = "faiss"
 
 
-def build_store(kind: str, vectors: np.ndarray, backend: str = DEFAULT_BACKEND) -> VectorStore:
-    """A new store of ``kind`` (one of ``VECTOR_INDEXES``) holding ``vectors`` as rows 0..n-1."""
-    if kind not in VECTOR_INDEXES:
-        raise ConfigError(f"unknown vector index {kind!r}; known: {', '.join(VECTOR_INDEXES)}")
-    return BACKENDS.get(backend).build(vectors, kind)
+def store_class(name: str) -> Callable[[Settings], Store]:
+    """The backend class registered as ``name``; ConfigError listing the known names otherwise."""
+    return BACKENDS.get(name)
 
 
-def load_store(directory: Path, backend: str = DEFAULT_BACKEND) -> VectorStore:
-    """The store saved in ``directory``."""
-    return BACKENDS.get(backend).load(directory)
+def open_store(settings: Settings) -> Store:
+    """The store ``settings.store`` names, connected (close it when done)."""
+    return store_class(settings.store)(settings)
+
+
+__all__ = ["BACKENDS", "Change", "DocumentRows", "IndexInfo", "Reader", "Sentences", "Store", "open_store"]

@@ -70,10 +70,10 @@ def test_the_cli_ingests_the_good_and_names_the_bad(tmp_path: Path, settings: Se
     refused = {n for n, (_, reason) in HOSTILE.items() if reason}
     for name in refused:
         assert f"skipped: {docs / name}: {HOSTILE[name][1]}" in out.stderr, out.stderr
-    indexed = {d["doc_id"] for d in list_documents(settings.index_dir)}
+    indexed = {d["doc_id"] for d in list_documents(settings)}
     assert indexed == (set(HOSTILE) - refused) | {"sub/good.txt"}
     # No absolute path of the machine that ingested them is shown with citations.
-    assert all(not d["source"].startswith("/") for d in list_documents(settings.index_dir))
+    assert all(not d["source"].startswith("/") for d in list_documents(settings))
 
 
 def test_an_unreadable_batch_leaves_the_index_as_it_was(tmp_path: Path, settings: Settings) -> None:
@@ -85,4 +85,4 @@ def test_an_unreadable_batch_leaves_the_index_as_it_was(tmp_path: Path, settings
     (good / "good.txt").write_bytes(HOSTILE["cp1251.txt"][0])  # the same file, now unreadable
     report = ingest_paths([good], settings, embedder, progress=False)
     assert [e.reason for e in report.errors] == ["not valid UTF-8 (byte 0): re-save the file as UTF-8"]
-    assert [d["doc_id"] for d in list_documents(settings.index_dir)] == ["good.txt"]  # old version kept
+    assert [d["doc_id"] for d in list_documents(settings)] == ["good.txt"]  # old version kept

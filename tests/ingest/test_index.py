@@ -35,7 +35,7 @@ def corpus(tmp_path: Path) -> Path:
 def test_add_change_delete(hashing_settings: Settings, corpus: Path) -> None:
     r1 = _ingest(hashing_settings, corpus)
     assert sorted(r1.added) == ["sub/page.html", "trade.txt", "water.md"] and r1.documents == 3
-    docs = {d["doc_id"]: d for d in list_documents(hashing_settings.index_dir)}
+    docs = {d["doc_id"]: d for d in list_documents(hashing_settings)}
     assert docs["sub/page.html"]["title"] == "Туризм"
     retriever = open_retriever(hashing_settings)
     html_text = " ".join(c.text for c in retriever.chunks if c.doc_id == "sub/page.html")
@@ -76,7 +76,7 @@ def test_unreadable_file_keeps_its_previous_version(hashing_settings: Settings, 
     (corpus / "trade.txt").write_bytes(b"\xff\xfe broken now")
     report = _ingest(hashing_settings, corpus)
     assert report.removed == [] and len(report.errors) == 1
-    assert "trade.txt" in {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
+    assert "trade.txt" in {d["doc_id"] for d in list_documents(hashing_settings)}
 
 
 def test_embedder_mismatch_is_refused_naming_both(hashing_settings: Settings, corpus: Path) -> None:
@@ -87,7 +87,7 @@ def test_embedder_mismatch_is_refused_naming_both(hashing_settings: Settings, co
     with pytest.raises(EmbedderMismatchError, match="--rebuild"):
         _ingest(other, corpus)
     rebuilt = ingest_paths([corpus], other, get_embedder("hashing:64"), progress=False, rebuild=True)
-    assert rebuilt.documents == 3 and open_retriever(other).store.dim == 64
+    assert rebuilt.documents == 3 and open_retriever(other).reader.info.dim == 64
 
 
 def test_missing_and_corrupt_index(hashing_settings: Settings, corpus: Path) -> None:
@@ -115,9 +115,11 @@ def test_sentence_vectors_are_stored_and_carried(hashing_settings: Settings, cor
     report = _ingest(hashing_settings, corpus)
     assert report.embedded_chunks == 1
     retriever = open_retriever(hashing_settings)
-    assert set(retriever.sentences) == set(range(len(retriever.chunks)))  # carried rows keep theirs
-    for row, chunk in enumerate(retriever.chunks):
-        spans, vecs = retriever.sentences[row]
+    stored = retriever.reader.sentences(range(len(retriever.chunks)))
+    assert all(s is not None for s in stored)  # carried rows keep theirs
+    for chunk, sent in zip(retriever.chunks, stored, strict=True):
+        assert sent is not None
+        spans, vecs = sent
         assert list(spans) == passage_sentences(chunk.text) and vecs.shape == (len(spans), 256)
 
     class NoPassages:  # scoring must not embed sentences again when the index stored them
@@ -138,12 +140,13 @@ def test_hnsw_index_finds_what_flat_finds(hashing_settings: Settings, corpus: Pa
     flat = _ingest(hashing_settings, corpus)
     hnsw_settings = replace(hashing_settings, index_dir=hashing_settings.index_dir.parent / "hnsw", vector_index="hnsw")
     _ingest(hnsw_settings, corpus)
-    assert len(list_documents(hnsw_settings.index_dir)) == flat.documents
+    assert len(list_documents(hnsw_settings)) == flat.documents
     for query in ("товарооборот", "водные ресурсы", "туристический поток"):
         a = [p.chunk.chunk_id for p in open_retriever(hashing_settings).search(query, 2, "dense")]
         b = [p.chunk.chunk_id for p in open_retriever(hnsw_settings).search(query, 2, "dense")]
         assert a == b
-    assert type(open_retriever(hnsw_settings).store._index).__name__ == "IndexHNSWFlat"  # type: ignore[attr-defined]
+    vectors = open_retriever(hnsw_settings).reader.vectors  # type: ignore[attr-defined]
+    assert type(vectors._index).__name__ == "IndexHNSWFlat"
 
 
 def test_pruning_touches_only_documents_from_the_ingested_directories(
@@ -160,7 +163,7 @@ def test_pruning_touches_only_documents_from_the_ingested_directories(
     update_index(
         hashing_settings, get_embedder("hashing"), add=[load_bytes("upload.md", "# Загрузка\n\nТекст".encode())]
     )
-    ids = {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
+    ids = {d["doc_id"] for d in list_documents(hashing_settings)}
     assert ids == {"trade.txt", "water.md", "sub/page.html", "memo.txt", "upload.md"}
 
     (corpus / "water.md").unlink()
@@ -168,7 +171,7 @@ def test_pruning_touches_only_documents_from_the_ingested_directories(
     assert report.removed == ["water.md"]
     single = ingest_paths([other / "memo.txt"], hashing_settings, get_embedder("hashing"), progress=False)
     assert single.removed == []  # a single file never prunes anything
-    ids = {d["doc_id"] for d in list_documents(hashing_settings.index_dir)}
+    ids = {d["doc_id"] for d in list_documents(hashing_settings)}
     assert ids == {"trade.txt", "sub/page.html", "memo.txt", "upload.md"}
 
 
@@ -183,7 +186,7 @@ def test_bm25_is_saved_with_the_snapshot_and_loads_identical(hashing_settings: S
     assert LexicalIndex.is_saved(snap)
     fresh = LexicalIndex([c.text for c in retriever.chunks])
     for query in ("товарооборот млрд", "водные ресурсы Сырдарьи", "туризм", "nothing matches"):
-        assert np.allclose(retriever.lexical.scores(query), fresh.scores(query))
+        assert np.allclose(retriever.reader.lexical_index.scores(query), fresh.scores(query))  # type: ignore[attr-defined]
     tokens = ["товарооборот", "вод", "туристическ", "unseen"]
     assert retriever.lexical.idf(tokens) == fresh.idf(tokens)
     assert retriever.lexical.idf(["торговл"]) != fresh.idf(["unseen"])  # a counted term is not "unseen"

@@ -31,7 +31,7 @@ def test_only_unreadable_files_keep_the_index(tmp_path: Path) -> None:
     settings = load_settings(env={}, index_dir=index_dir, embedder="hashing")
     report = ingest_paths([bad], settings, get_embedder("hashing"), progress=False)
     assert len(report.errors) == 1 and report.removed == []
-    assert {d["doc_id"] for d in list_documents(index_dir)} == {"a.txt", "b.md"}
+    assert {d["doc_id"] for d in list_documents(settings)} == {"a.txt", "b.md"}
 
 
 def test_cli_reports_failure_and_keeps_the_index(tmp_path: Path) -> None:
@@ -47,4 +47,5 @@ def test_cli_reports_failure_and_keeps_the_index(tmp_path: Path) -> None:
         timeout=120,
     )
     assert res.returncode == 1 and "skipped: " in res.stderr and "Traceback" not in res.stderr
-    assert {d["doc_id"] for d in list_documents(index_dir)} == {"a.txt", "b.md"}
+    settings = load_settings(env={}, index_dir=index_dir, embedder="hashing")
+    assert {d["doc_id"] for d in list_documents(settings)} == {"a.txt", "b.md"}

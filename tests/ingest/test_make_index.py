@@ -38,5 +38,5 @@ def test_make_index_keeps_uploaded_documents(tmp_path: Path) -> None:
     res = subprocess.run([*command, "--quiet"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert res.returncode == 0, res.stderr
 
-    ids = {d["doc_id"] for d in list_documents(index_dir)}
+    ids = {d["doc_id"] for d in list_documents(settings)}
     assert ids == {"upload.txt", "kazakhstan-uzbekistan.ru.txt"}

@@ -34,7 +34,7 @@ def upload(settings: Settings, name: str = NAME, data: bytes = NOTE) -> None:
 
 
 def doc_ids(settings: Settings) -> set[str]:
-    return {d["doc_id"] for d in list_documents(settings.index_dir)}
+    return {d["doc_id"] for d in list_documents(settings)}
 
 
 def finds_bridge(settings: Settings) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import IndexCorruptError
+from rag.store.base import Sentences
 from rag.types import Chunk
 
 FILENAME = "chunks.sqlite"
@@ -30,9 +31,6 @@ CREATE TABLE sentences (
     row INTEGER PRIMARY KEY, spans TEXT NOT NULL, vectors BLOB NOT NULL
 );
 """
-
-# Per chunk row: sentence spans into the chunk text and their vectors (n_sentences x dim).
-Sentences = tuple[tuple[tuple[int, int], ...], np.ndarray]
 
 
 def write_chunks(
