@@ -7,9 +7,9 @@ check run when ``stream_answer`` is called, so a bad question or a missing index
 caller commits to a streaming response; only generator failures arrive as an ``error`` event.
 
 Refusal happens before any LLM call: when no sentence of the retrieved passages reaches
-``settings.refusal_threshold`` in relevance (see :mod:`rag.answer.relevance`; the question's words are
-weighted by their idf over the whole index), the answer is a fixed, localized message and no
-generator runs. A generator that quotes sentences (``extractive``) gets those same scores.
+``settings.refusal_threshold`` in relevance (the log-odds of a fitted model, see
+:mod:`rag.answer.relevance`, with the index's term statistics), the answer is a fixed, localized
+message and no generator runs. A generator that quotes sentences (``extractive``) gets those same scores.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from rag.answer.relevance import ScoredSentence, best_relevance, score_sentences
 from rag.config import Settings
 from rag.errors import GeneratorError, InputError
 from rag.text.lang import detect_language
-from rag.text.terms import tokenize
 from rag.types import Answer, Passage
 
 if TYPE_CHECKING:
@@ -75,9 +74,7 @@ def _score(question: str, context: list[Passage], retriever: Retriever) -> list[
     """Sentence scores of the context, the question's words weighted by corpus idf when known."""
     if not context:
         return []
-    lexical = getattr(retriever, "lexical", None)  # retrievers without a BM25 index use local idf
-    idf = lexical.idf(tokenize(question)) if lexical is not None else None
-    return score_sentences(question, context, retriever.embedder, idf)
+    return score_sentences(question, context, retriever.embedder, retriever.lexical)
 
 
 def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int | None) -> _Run:

@@ -7,6 +7,7 @@ ingest, open a new one and swap the reference; queries in flight keep the old on
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +16,12 @@ import numpy as np
 from rag.config import Settings
 from rag.embed import Embedder, embed_query, get_embedder
 from rag.errors import EmbedderMismatchError, IndexCorruptError, InputError
-from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, fuse
+from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, Ranked, fuse
 from rag.store import VectorStore, load_store
 from rag.store.faiss import snapshot
 from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences
 from rag.store.lexical import BM25_DIR, LexicalIndex
+from rag.text.terms import tokenize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,43 @@ class Retriever:
             ids = np.argsort(-scores, kind="stable")[:top_k]
             ids = ids[scores[ids] > 0]
             return self._passages(ids, scores[ids])
-        qv = embed_query(self.embedder, query)[None, :]
+        qv = embed_query(self.embedder, query)
         depth = max(CANDIDATES, top_k)
-        d_scores, d_ids = self.store.search(qv, depth)
+        d_scores, d_ids = self.store.search(qv[None, :], depth)
+        keep = d_ids[0] >= 0
+        dense = Ranked(d_ids[0][keep], d_scores[0][keep])
         if mode == "dense":
-            keep = d_ids[0] >= 0
-            return self._passages(d_ids[0][keep][:top_k], d_scores[0][keep][:top_k])
-        ids, scores = fuse(d_ids[0], d_scores[0], self.lexical.scores(query), depth, self.fusion, self.weight)
+            return self._passages(dense.ids[:top_k], dense.scores[:top_k])
+        sentence = self._sentence_signal(qv) if self.sentences else None
+        ids, scores = fuse(
+            dense, self.lexical.scores(query), depth, self.fusion, sentence, self._coverage(query), self.weight
+        )
         return self._passages(ids[:top_k], scores[:top_k])
+
+    def _sentence_signal(self, qv: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """For candidate rows: the best cosine of the question and one of the row's stored sentences."""
+
+        def best(rows: np.ndarray) -> np.ndarray:
+            out = np.full(len(rows), -1.0)
+            for k, row in enumerate(rows.tolist()):
+                got = self.sentences.get(row)
+                if got is not None and len(got[1]):
+                    out[k] = float((got[1] @ qv).max())
+            if (out < -0.5).any():  # rows without sentences score as the worst that has them
+                out[out < -0.5] = out[out >= -0.5].min() if (out >= -0.5).any() else 0.0
+            return out
+
+        return best
+
+    def _coverage(self, query: str) -> float:
+        """Idf-weighted share of the query's terms found anywhere in the corpus (the lexical vote)."""
+        terms = sorted(set(tokenize(query)))
+        idf = self.lexical.idf(terms)
+        total = sum(idf.values())
+        if total <= 0:
+            return 0.0
+        df = self.lexical.document_frequencies(terms)
+        return sum(idf[t] for t in terms if df[t] > 0) / total
 
     def _passages(self, ids: np.ndarray, scores: np.ndarray) -> list[Passage]:
         out = []
