@@ -32,9 +32,15 @@ test: setup system-deps  ## the whole suite: lint, unit, integration, browser an
 	$(MAKE) --no-print-directory lint compose-check gates
 	$(BIN)/pytest -q -p no:cacheprovider
 
-gates: setup  ## quality gates: the seed-corpus eval and XQuAD-ru (retrieval and answers); no progress bars under CI
-	$(BIN)/rag eval --dataset seed --report build/eval/seed $${CI:+--no-progress}
-	$(BIN)/rag eval --dataset xquad --report build/eval/xquad $${CI:+--no-progress}
+EVAL := $(BIN)/rag eval $${CI:+--no-progress}
+gates: setup  ## quality gates: the seed set, XQuAD-ru, TyDi-ru, XQuAD English and cross-lingual, leave-out refusal
+	$(EVAL) --dataset seed --report build/eval/seed
+	$(EVAL) --dataset xquad --report build/eval/xquad
+	$(EVAL) --dataset tydi --modes hybrid dense --report build/eval/tydi
+	$(EVAL) --dataset xquad-en --modes hybrid --retrieval-only --report build/eval/xquad-en
+	$(EVAL) --dataset xquad-en-ru --modes hybrid dense --report build/eval/xquad-en-ru
+	$(EVAL) --dataset tydi --leave-out 0.333 --modes hybrid --report build/eval/tydi-leaveout
+	$(EVAL) --dataset xquad --leave-out 0.333 --modes hybrid --report build/eval/xquad-leaveout
 
 compose-check:  ## validate docker-compose.yml the way CI can without a Docker engine
 	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"

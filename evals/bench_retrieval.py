@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--xquad", type=Path, help="path of xquad.ru.json (default: RAG_XQUAD_PATH or ../shared)")
     ap.add_argument("--embedder", default=None, help="embedder name (default: RAG_EMBEDDER or e5-small)")
     ap.add_argument("--chunk-tokens", type=int, nargs="*", help="chunk sizes to compare")
-    ap.add_argument("--fusion", nargs="*", default=[fuse.DEFAULT], choices=["rrf", "convex"])
+    ap.add_argument("--fusion", nargs="*", default=[fuse.DEFAULT], choices=list(fuse.METHODS))
     ap.add_argument("--weights", type=float, nargs="*", default=[fuse.CONVEX_WEIGHT], help="convex dense weights")
     ap.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
     ap.add_argument("--json", type=Path, help="also write results to this JSON file")

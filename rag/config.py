@@ -44,8 +44,9 @@ class Settings:
     milvus_collection: str = "rag"
     # Embedder name: "e5-small", "sentence-transformers:<model or path>", or "hashing".
     embedder: str = "e5-small"
-    # Chunk size budget in cl100k tokens, and overlap in sentences (see rag/chunk.py for why).
-    chunk_tokens: int = 200
+    # Largest passage, in the embedder's tokens (capped at its window), and the overlap in sentences
+    # between windows of a paragraph too long for one passage (see rag/ingest/chunk.py for why).
+    chunk_tokens: int = 512
     chunk_overlap: int = 1
     # Embed every sentence at ingest too, so answers are scored without embedding at question time
     # (roughly doubles ingest time; the retrieval benchmark turns it off).
@@ -80,9 +81,10 @@ class Settings:
     llm_max_tokens: int = 512
     # Seconds to wait before the first retry of a failed LLM call (doubles per retry).
     llm_retry_backoff: float = 0.5
-    # Refuse before any LLM call when no sentence of the retrieved passages reaches this relevance
-    # (rag/relevance.py; calibrated on evals/seed_questions.jsonl, see docs/answering.md).
-    refusal_threshold: float = 0.8
+    # Refuse before any LLM call when no sentence of the retrieved passages reaches this relevance:
+    # log-odds of the fitted model in rag/answer/relevance.py, whose fitted operating point is 0.
+    # Raise it to refuse more, lower it to answer more (docs/answering.md).
+    refusal_threshold: float = 0.0
     # Fall back to the extractive generator when the configured LLM backend fails.
     llm_fallback: bool = False
     # HTTP service: bind address, port, worker processes.
@@ -112,8 +114,11 @@ class Settings:
     max_top_k: int = 50
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 10_000_000
-    # Path of the XQuAD-ru benchmark (used by evals and benchmarks), from the working directory.
+    # External benchmarks (used by `rag eval` and benchmarks), from the working directory: XQuAD-ru,
+    # TyDi-ru (open half) and XQuAD English (all paragraphs, open half of the questions).
     xquad_path: Path = Path("../shared/benchmarks/xquad-ru/xquad.ru.json")
+    tydi_path: Path = Path("../shared/benchmarks/tydi-ru/tydi-ru.open.json")
+    xquad_en_path: Path = Path("../shared/benchmarks/xquad-en/xquad.en.open.json")
 
 
 def _optional_of(kind: Any) -> Any:

@@ -8,9 +8,9 @@ response; only generator failures arrive as an ``error`` event. The question and
 checked: `rag ask` and the HTTP routes run them through ``rag.validate`` before any work.
 
 Refusal happens before any LLM call: when no sentence of the retrieved passages reaches
-``settings.refusal_threshold`` in relevance (see :mod:`rag.answer.relevance`; the question's words are
-weighted by their idf over the whole index), the answer is a fixed, localized message and no
-generator runs. A generator that quotes sentences (``extractive``) gets those same scores.
+``settings.refusal_threshold`` in relevance (the log-odds of a fitted model, see
+:mod:`rag.answer.relevance`, with the index's term statistics), the answer is a fixed, localized
+message and no generator runs. A generator that quotes sentences (``extractive``) gets those same scores.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from rag.answer.relevance import ScoredSentence, best_relevance, score_sentences
 from rag.config import Settings
 from rag.errors import GeneratorError
 from rag.text.lang import detect_language
-from rag.text.terms import tokenize
 from rag.types import Answer, Passage
 
 if TYPE_CHECKING:
@@ -65,8 +64,7 @@ def _score(question: str, context: list[Passage], retriever: Retriever) -> list[
     """Sentence scores of the context, the question's words weighted by idf over the whole index."""
     if not context:
         return []
-    idf = retriever.lexical.idf(tokenize(question))
-    return score_sentences(question, context, retriever.embedder, idf)
+    return score_sentences(question, context, retriever.embedder, retriever.lexical)
 
 
 def _prepare(question: str, retriever: Retriever, settings: Settings, top_k: int | None) -> _Run:

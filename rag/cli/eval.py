@@ -16,6 +16,7 @@ from typing import Any
 
 from rag.config import SEARCH_MODES, Settings, replace
 from rag.errors import InputError
+from rag.evals.corpus import BENCHMARKS, benchmark_files, dataset_path
 
 # Relative to the working directory: `rag eval` runs from a checkout (make gates), where the
 # question sets and thresholds live.
@@ -32,7 +33,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "JSON and Markdown reports, and fail when a metric falls below its threshold.",
     )
     p.add_argument(
-        "--dataset", default="seed", help="seed (default), xquad, a SQuAD .json file or a .jsonl question file"
+        "--dataset",
+        default="seed",
+        help="seed (default); xquad (XQuAD-ru), tydi (TyDi-ru, open half), xquad-en (English corpus and "
+        "questions), xquad-en-ru (English questions over the Russian corpus); a SQuAD .json file; a .jsonl "
+        "question file",
+    )
+    p.add_argument(
+        "--leave-out",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="SQuAD layouts: leave this share of the paragraphs out of the corpus (a stable rule) and expect "
+        "their questions to be refused; the thresholds table is <dataset>-leaveout",
     )
     p.add_argument("--corpus", type=Path, nargs="+", help="files/directories to index for a .jsonl dataset")
     p.add_argument("--generator", help="answer generator (RAG_GENERATOR, default: extractive)")
@@ -58,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag import validate
     from rag.answer.generate import generator_name, get_generator
     from rag.embed import get_embedder
-    from rag.evals.corpus import corpus_problems, dataset_path, load_dataset, open_corpus
+    from rag.evals.corpus import corpus_problems, load_dataset, open_corpus
     from rag.evals.gate import check, load_thresholds
     from rag.evals.report import compare, load_report, write_reports
     from rag.evals.run import evaluate
@@ -68,24 +81,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     top_k = validate.top_k(args.top_k, settings)
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
+    if not 0.0 <= args.leave_out < 1.0:
+        raise InputError("--leave-out must be a fraction in [0, 1)")
     name, path = dataset_path(args.dataset, settings)
-    if name == "xquad" and not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            raise InputError(f"XQuAD-ru not found at {path} and CI=true: set RAG_XQUAD_PATH")
-        print(f"rag eval: skipped: XQuAD-ru not found at {path} (set RAG_XQUAD_PATH to run it)", file=sys.stderr)
-        return 0
+    if name in BENCHMARKS:
+        for variable, needed in benchmark_files(args.dataset, settings):
+            if needed.exists():
+                continue
+            if os.environ.get("CI", "").lower() == "true":
+                raise InputError(f"benchmark {name!r} not found at {needed} and CI=true: set {variable}")
+            print(f"rag eval: skipped: benchmark {name!r} not found at {needed} (set {variable})", file=sys.stderr)
+            return 0
+    if args.leave_out:
+        name = f"{name}-leaveout"
     baseline = load_report(args.baseline) if args.baseline else None
     thresholds = [] if args.no_gate or args.limit else load_thresholds(args.thresholds, name)
     if args.limit and not args.no_gate:
         # Thresholds hold for the whole set; a partial run would pass or fail by accident.
         print("rag eval: gate skipped: --limit runs only part of the dataset", file=sys.stderr)
     started = time.perf_counter()
-    dataset = load_dataset(args.dataset, settings, args.corpus)
+    dataset = load_dataset(args.dataset, settings, args.corpus, args.leave_out)
     questions = dataset.questions[: args.limit] if args.limit else dataset.questions
     progress = not args.no_progress
     embedder = get_embedder(settings.embedder)
-    if args.retrieval_only:  # sentence vectors only serve answers: skip embedding them
-        settings = replace(settings, sentence_vectors=False)
     retriever = open_corpus(dataset, settings, embedder, args.cache, progress)
     for problem in corpus_problems(dataset, retriever):
         print(f"rag eval: warning: {problem}", file=sys.stderr)

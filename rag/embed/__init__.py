@@ -72,6 +72,22 @@ def get_embedder(name: str) -> Embedder:
     return embedder
 
 
+def token_counter(embedder: Embedder) -> tuple[Callable[[str], int], int]:
+    """(count, window): how the embedder counts a passage's tokens, and how many it reads.
+
+    Backends with a tokenizer expose ``count_tokens`` and ``max_tokens``; for any other the cl100k
+    count and a 512-token window stand in (an optional pair, so that wrappers and test doubles
+    need not implement it).
+    """
+    count = getattr(embedder, "count_tokens", None)
+    window = getattr(embedder, "max_tokens", None)
+    if callable(count) and isinstance(window, int) and window > 0:
+        return count, window
+    from rag.text.tokens import count_tokens
+
+    return count_tokens, 512
+
+
 def normalize(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
     v = np.ascontiguousarray(vectors, dtype=np.float32)

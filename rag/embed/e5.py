@@ -63,6 +63,13 @@ class E5Embedder:
             out[i : i + len(batch)] = vecs
         return normalize(out) if len(texts) else out
 
+    # e5 reads 512 word pieces, "passage: " and the special tokens included.
+    max_tokens = 512
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model feeds for ``text`` as a passage (prefix and specials included)."""
+        return int(self._model.token_count(text, False))
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, True)
 

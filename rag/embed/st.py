@@ -45,6 +45,15 @@ class SentenceTransformerEmbedder:
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = next((p for p in ("passage", "document") if p in prompts), None)
 
+    @property
+    def max_tokens(self) -> int:
+        """The model's window (its ``max_seq_length``), in its own tokens."""
+        return int(getattr(self._model, "max_seq_length", None) or 512)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of ``text`` as a passage, specials included."""
+        return len(self._model.tokenizer(self._prefixes[1] + text, truncation=False)["input_ids"])
+
     def _encode(self, texts: Sequence[str], prefix: str, prompt_name: str | None) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,42 +41,100 @@ class Dataset:
     questions: list[EvalQuestion]
     documents: list[Document] = field(default_factory=list)
     corpus_paths: list[Path] = field(default_factory=list)
+    corpus: str = ""  # names the indexed corpus in the cache (datasets over one corpus share it)
+    full_corpus: str = ""  # leave-out runs: the complete corpus whose index is copied, not re-embedded
+    full_documents: list[Document] = field(default_factory=list)
+
+
+# Benchmarks by name: (settings field of the corpus file, settings field of the question file or None).
+BENCHMARKS = {
+    "xquad": ("xquad_path", None),
+    "tydi": ("tydi_path", None),
+    "xquad-en": ("xquad_en_path", None),
+    "xquad-en-ru": ("xquad_path", "xquad_en_path"),  # English questions over the Russian corpus
+}
+QUESTION_LANG = {"xquad-en": "en", "xquad-en-ru": "en"}
 
 
 def dataset_path(spec: str, settings: Settings) -> tuple[str, Path]:
-    """The dataset's short name (the thresholds table) and its file."""
+    """The dataset's short name (the thresholds table) and its question file."""
     if spec == "seed":
         return "seed", SEED_QUESTIONS
-    if spec == "xquad":
-        return "xquad", settings.xquad_path
+    if spec in BENCHMARKS:
+        corpus_field, questions_field = BENCHMARKS[spec]
+        return spec, getattr(settings, questions_field or corpus_field)
     path = Path(spec)
     return path.stem, path
 
 
-def load_dataset(spec: str, settings: Settings, corpus: list[Path] | None = None) -> Dataset:
-    """Read the questions (and, for SQuAD, the paragraphs) of a dataset."""
+def benchmark_files(spec: str, settings: Settings) -> list[tuple[str, Path]]:
+    """(setting variable, path) of every file a benchmark reads (a cross-lingual set reads two)."""
+    return [(f"RAG_{f.upper()}", getattr(settings, f)) for f in BENCHMARKS.get(spec, ()) if f]
+
+
+def left_out(doc_id: str, fraction: float) -> bool:
+    """The stable leave-out rule: a document is out when the SHA-1 of its id falls below ``fraction``."""
+    h = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16)
+    return h / 2**32 < fraction
+
+
+def load_dataset(spec: str, settings: Settings, corpus: list[Path] | None = None, leave_out: float = 0.0) -> Dataset:
+    """Read the questions (and, for SQuAD, the paragraphs) of a dataset.
+
+    With ``leave_out`` (SQuAD layouts only), that share of the paragraphs is left out of the corpus by
+    a stable rule and their questions become questions the corpus cannot answer.
+    """
     name, path = dataset_path(spec, settings)
-    if not path.exists():
-        raise InputError(f"dataset {spec!r} not found at {path}")
-    if path.suffix == ".json":
-        docs, squad = load_squad(path)
-        questions = [
-            EvalQuestion(
-                q.qid, q.question, True, (q.answers,), lang="ru", section=q.doc_id.split("/")[0], doc_id=q.doc_id
+    for _, needed in benchmark_files(spec, settings) or [("", path)]:
+        if not needed.exists():
+            raise InputError(f"dataset {spec!r} not found at {needed}")
+    if path.suffix != ".json":
+        if leave_out:
+            raise InputError("--leave-out needs a SQuAD-format dataset (paragraphs with their questions)")
+        questions = load_questions(path)
+        paths = corpus if corpus else ([SEED_CORPUS] if name == "seed" else [])
+        return Dataset(name, path, questions, corpus_paths=paths, corpus=name)
+    corpus_file = getattr(settings, BENCHMARKS[spec][0]) if spec in BENCHMARKS else path
+    docs, squad = load_squad(corpus_file)
+    if spec in BENCHMARKS and BENCHMARKS[spec][1]:
+        gold = {q.qid: q for q in squad}
+        _, asked = load_squad(path)
+        pairs = [(q.question, gold[q.qid]) for q in asked if q.qid in gold]
+    else:
+        pairs = [(q.question, q) for q in squad]
+    lang = QUESTION_LANG.get(spec, "ru")
+    out_docs = {d.doc_id for d in docs if leave_out and left_out(d.doc_id, leave_out)}
+    questions = []
+    for text, g in pairs:
+        section = g.doc_id.split("/")[0]
+        if g.doc_id in out_docs:
+            questions.append(EvalQuestion(g.qid, text, False, (), lang=lang, kind="unanswerable", section=section))
+        else:
+            kind = "english" if lang == "en" else "factoid"
+            questions.append(
+                EvalQuestion(g.qid, text, True, (g.answers,), lang=lang, kind=kind, section=section, doc_id=g.doc_id)
             )
-            for q in squad
-        ]
-        return Dataset(name, path, questions, documents=docs)
-    questions = load_questions(path)
-    paths = corpus if corpus else ([SEED_CORPUS] if name == "seed" else [])
-    return Dataset(name, path, questions, corpus_paths=paths)
+    corpus_name = Path(corpus_file).stem
+    if not out_docs:
+        return Dataset(name, path, questions, documents=docs, corpus=corpus_name)
+    kept = [d for d in docs if d.doc_id not in out_docs]
+    return Dataset(
+        f"{name}-leaveout",
+        path,
+        questions,
+        documents=kept,
+        corpus=f"{corpus_name}-leaveout{round(leave_out * 100)}",
+        full_corpus=corpus_name,
+        full_documents=docs,
+    )
 
 
-def cache_dir(root: Path, dataset: Dataset, settings: Settings, embedder: Embedder) -> Path:
-    """Where this dataset's index is kept between runs."""
+def cache_dir(root: Path, dataset: Dataset, settings: Settings, embedder: Embedder, corpus: str = "") -> Path:
+    """Where this dataset's (or the named ``corpus``'s) index is kept between runs."""
     kind = settings.vector_index + ("" if settings.sentence_vectors else "-nosent")
     store = "" if settings.store == "faiss" else f"-{settings.store}"
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{dataset.name}-{embedder.name}-{kind}{store}")
+    name = corpus or dataset.corpus or dataset.name
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{name}-{embedder.name}-{kind}{store}")
     return root / slug
 
 
@@ -103,6 +162,13 @@ def open_corpus(
         s = replace(s, milvus_collection=re.sub(r"\W+", "_", f"{s.milvus_collection}_eval_{s.index_dir.name}"))
     stamp = s.index_dir / "eval-fingerprint"
     fingerprint = code_fingerprint()
+    if dataset.full_corpus:
+        # A leave-out corpus is the full corpus's index with documents pruned: copy it, embed nothing new.
+        full = Dataset(dataset.name, dataset.path, [], dataset.full_documents, corpus=dataset.full_corpus)
+        open_corpus(full, settings, embedder, cache_root, progress)  # builds or updates it
+        full_dir = cache_dir(cache_root, full, settings, embedder)
+        shutil.rmtree(s.index_dir, ignore_errors=True)
+        shutil.copytree(full_dir, s.index_dir)
     rebuild = not stamp.exists() or stamp.read_text(encoding="utf-8") != fingerprint
     if dataset.documents:
         keep = {d.doc_id for d in dataset.documents}

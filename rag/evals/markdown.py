@@ -17,7 +17,9 @@ ANSWER_ROWS = (
     "refusal_precision",
     "refusal_recall",
     "false_refusals",
+    "gold_cited",
     "length_words",
+    "length_words_p50",
 )
 MAX_LISTED = 25  # questions listed per section, to keep a PR comment readable
 

@@ -70,10 +70,17 @@ def summarize(rows: Iterable[Scored]) -> dict[str, float | None]:
         "all_facts": _ratio(sum(x == 1.0 for x in recall), len(recall)),
         "citation_precision": _ratio(sum(r.citations_supported for r in answered), cites),
         "supported_answers": _ratio(sum(r.citations_supported > 0 for r in answered), len(answered)),
+        # Answerable questions answered with every fact and a citation of a passage that holds it.
+        "gold_cited": _ratio(
+            sum(r.facts_found == r.facts_total and r.citations_supported > 0 for r in answered), len(ans)
+        ),
         "refusal_precision": refusal_precision if unans else None,
         "refusal_recall": _ratio(sum(r.refused for r in unans), len(unans)),
         "false_refusals": _ratio(sum(r.refused for r in ans), len(ans)),
         "length_words": _ratio(sum(r.words for r in rows if not r.refused), sum(not r.refused for r in rows)),
+        "length_words_p50": float(np.median([r.words for r in rows if not r.refused]))
+        if any(not r.refused for r in rows)
+        else None,
     }
 
 

@@ -45,7 +45,7 @@ def compare(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str
         verdict = "better" if _better(metric, old, new) else "worse"
         if metric.endswith("_ms"):
             verdict = "slower" if verdict == "worse" else "faster"
-        elif metric.endswith("length_words"):  # neither direction is better in itself
+        elif "length_words" in metric:  # neither direction is better in itself
             verdict = "longer" if new > old else "shorter"
         deltas.append({"metric": metric, "old": old, "new": new, "delta": new - old, "verdict": verdict})
     old_q = {q["id"]: q for q in baseline.get("questions", [])}

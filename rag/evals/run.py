@@ -16,8 +16,8 @@ from tqdm import tqdm
 from rag.config import Settings
 from rag.embed import clear_query_cache
 from rag.evals.dataset import EvalQuestion
-from rag.evals.gold import gold_chunks, gold_rank
-from rag.evals.metrics import Scored, percentiles, summarize, supports, word_count
+from rag.evals.gold import gold_chunks, gold_rank, holds_answer
+from rag.evals.metrics import Scored, percentiles, summarize, word_count
 from rag.evals.normalize import facts_found, normalize
 from rag.evals.retrieval import score_ranks
 from rag.search.retrieve import Retriever
@@ -66,7 +66,7 @@ def run_retrieval_pass(
 
 def _answer_record(q: EvalQuestion, answer: Any, total_ms: float) -> tuple[dict[str, Any], Scored]:
     found = facts_found(q.facts, answer.answer) if q.facts and not answer.refused else [False] * len(q.facts)
-    cited = [(c.n, c.chunk_id, supports(c.text, q.facts, q.source_quote)) for c in answer.citations]
+    cited = [(c.n, c.chunk_id, holds_answer(q, c.doc_id, c.text)) for c in answer.citations]
     if not q.answerable:
         cited = [(n, cid, False) for n, cid, _ in cited]
     timings: dict[str, float] = dict(answer.timings)

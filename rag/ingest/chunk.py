@@ -1,28 +1,44 @@
-"""Sentence-aware chunking for Russian and English.
+"""Passages that follow the document's own paragraphs, sized to the embedder's window.
 
-Sentences come from ``razdel`` (rule-based, handles Russian abbreviations and initials; fine on
-English too); paragraph breaks are hard sentence boundaries. Whole sentences are packed into a
-chunk until the cl100k token budget is reached, and consecutive chunks share ``overlap`` sentences.
-A single sentence longer than the budget is split at word boundaries.
+A paragraph is the unit its author wrote about one thing, so it is the passage: one vector for
+it, one citation. A paragraph longer than the budget is cut into windows of whole sentences
+(``razdel``, which handles Russian abbreviations and initials; fine on English too) that share
+``overlap`` sentences, and a single sentence longer than the budget is cut at word boundaries.
+Headings and one-line captions are joined to the paragraph after them.
+
+The budget is counted with the embedder's own tokenizer (``rag.embed.token_counter``) and capped
+at its window: e5 reads 512 word pieces and drops the rest, so a passage that fits is embedded
+whole. cl100k (the LLM-side counter) is the fallback for embedders without a tokenizer.
+
+Measured over XQuAD-ru, TyDi-ru, XQuAD-en, English questions over XQuAD-ru and the seed set (table
+in docs/retrieval.md, `python evals/tune_retrieval.py`): fixed 200-cl100k-token chunks cut
+paragraphs where the answer and the words naming its subject land apart (TyDi dense hit@1 0.744 at
+200 tokens against 0.874 for whole paragraphs); packing several short paragraphs into one passage
+cost the seed article's many short paragraphs 3 points of hit@1.
 
 Each chunk's title is the document title plus the section heading it falls under (a short
 one-line paragraph without final punctuation, or a Markdown ``#`` line), so a citation says
 where in a long document the passage sits.
-
-Defaults (200 tokens, 1 sentence overlap) were chosen on XQuAD-ru retrieval with e5-small
-(evals/bench_retrieval.py): see docs/retrieval.md for the measured table. e5-small truncates at
-512 word pieces, so chunks much larger than ~300 cl100k tokens of Russian lose their tails.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rag.text.sentences import split_sentences
 from rag.text.tokens import count_tokens
 from rag.types import Chunk, Document
 
+Counter = Callable[[str], int]
+# Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
+CHUNKER = "paragraphs-v1"
+
+_PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120
+# Paragraphs shorter than this (headings, captions, one-line leads) join the next paragraph: alone
+# they are too short to be found by meaning or to make sense as a cited passage.
+MIN_TOKENS = 24
 # Photo credits and captions in news copy look like headings but are not.
 _CAPTION = re.compile(r"^(фото|photo|источник|source|иллюстрация|credit)\b", re.IGNORECASE)
 
@@ -52,13 +68,13 @@ def _section_title(doc: Document, headings: list[tuple[int, str]], start: int) -
     return doc.title if not current or current == doc.title else f"{doc.title} — {current}"
 
 
-def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:
+def _split_long(text: str, start: int, end: int, max_tokens: int, count: Counter) -> list[tuple[int, int]]:
     """Cut an over-long sentence at whitespace into pieces within the budget."""
     pieces: list[tuple[int, int]] = []
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
     cur_start, cur_end = words[0]
     for ws, we in words[1:]:
-        if count_tokens(text[cur_start:we]) > max_tokens:
+        if count(text[cur_start:we]) > max_tokens:
             pieces.append((cur_start, cur_end))
             cur_start = ws
         cur_end = we
@@ -66,35 +82,80 @@ def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[
     return pieces
 
 
-def chunk_document(doc: Document, max_tokens: int = 200, overlap: int = 1) -> list[Chunk]:
-    """Pack ``doc``'s sentences into chunks of at most ``max_tokens`` tokens."""
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every non-blank paragraph, surrounding whitespace left out."""
+    out, pos = [], 0
+    for m in _PARA.finditer(text + "\n\n"):
+        seg = text[pos : m.start()]
+        if seg.strip():
+            out.append((pos + len(seg) - len(seg.lstrip()), pos + len(seg.rstrip())))
+        pos = m.end()
+    return out
+
+
+def _sentence_windows(
+    text: str, start: int, end: int, max_tokens: int, overlap: int, count: Counter
+) -> list[tuple[int, int]]:
+    """Windows of whole sentences of ``text[start:end]`` within the budget, sharing ``overlap`` sentences."""
     spans: list[tuple[int, int]] = []
     sizes: list[int] = []
-    for s, e in split_sentences(doc.text):
-        size = count_tokens(doc.text[s:e])
-        if size > max_tokens:
-            pieces = _split_long(doc.text, s, e, max_tokens)
-            spans.extend(pieces)
-            sizes.extend(count_tokens(doc.text[a:b]) for a, b in pieces)
-        else:
-            spans.append((s, e))
-            sizes.append(size)
-    groups: list[tuple[int, int]] = []  # [first, last] sentence index, inclusive
+    for s, e in split_sentences(text[start:end]):
+        s, e = s + start, e + start
+        size = count(text[s:e])
+        pieces = _split_long(text, s, e, max_tokens, count) if size > max_tokens else [(s, e)]
+        spans.extend(pieces)
+        sizes.extend([size] if len(pieces) == 1 else [count(text[a:b]) for a, b in pieces])
+    windows: list[tuple[int, int]] = []
     i = 0
     while i < len(spans):
         j, total = i, sizes[i]
         while j + 1 < len(spans) and total + sizes[j + 1] + 1 <= max_tokens:
             j += 1
             total += sizes[j] + 1
-        groups.append((i, j))
+        windows.append((spans[i][0], spans[j][1]))
         if j + 1 >= len(spans):
             break
-        # step forward, keeping `overlap` sentences, but always make progress
-        i = max(j + 1 - overlap, i + 1)
+        i = max(j + 1 - overlap, i + 1)  # keep `overlap` sentences, but always make progress
+    return windows
+
+
+def chunk_document(
+    doc: Document,
+    max_tokens: int = 512,
+    overlap: int = 1,
+    count: Counter = count_tokens,
+    min_tokens: int = MIN_TOKENS,
+) -> list[Chunk]:
+    """Passages of ``doc`` that follow its paragraphs, each within ``max_tokens`` as ``count`` counts.
+
+    A paragraph that fits is one passage; a longer one becomes windows of whole sentences that
+    share ``overlap`` sentences; a paragraph under ``min_tokens`` (a heading, a caption) is joined
+    to the paragraph after it when both fit.
+    """
+    units: list[tuple[int, int, int]] = []  # start, end, tokens (0 for windows of a split paragraph)
+    for ps, pe in _paragraphs(doc.text):
+        size = count(doc.text[ps:pe])
+        if size <= max_tokens:
+            units.append((ps, pe, size))
+        else:
+            units.extend((s, e, 0) for s, e in _sentence_windows(doc.text, ps, pe, max_tokens, overlap, count))
+    groups: list[tuple[int, int]] = []
+    held: tuple[int, int, int] | None = None  # a short paragraph waiting to be joined to the next
+    for s, e, size in units:
+        if held is not None:
+            if size and count(doc.text[held[0] : e]) <= max_tokens:
+                s, size = held[0], count(doc.text[held[0] : e])
+            else:
+                groups.append(held[:2])
+            held = None
+        if size and size < min_tokens:
+            held = (s, e, size)
+        else:
+            groups.append((s, e))
+    if held is not None:
+        groups.append(held[:2])
     headings = _headings(doc.text)
-    chunks = []
-    for n, (a, b) in enumerate(groups):
-        start, end = spans[a][0], spans[b][1]
-        title = _section_title(doc, headings, start)
-        chunks.append(Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, title, doc.text[start:end], start, end, n))
-    return chunks
+    return [
+        Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, _section_title(doc, headings, s), doc.text[s:e], s, e, n)
+        for n, (s, e) in enumerate(groups)
+    ]

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import Embedder
+from rag.embed import Embedder, token_counter
 from rag.embed.batch import embed_passages
 from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError, InputError, StorageError
 from rag.ingest import uploads
-from rag.ingest.chunk import chunk_document
+from rag.ingest.chunk import CHUNKER, chunk_document
 from rag.ingest.load import discover, load_path
 from rag.ingest.rebuild import carry_over
 from rag.store import Change, DocumentRows, Sentences, Store, open_store
@@ -76,6 +76,7 @@ class IngestReport:
 
 def _chunking(settings: Settings) -> dict[str, Any]:
     return {
+        "chunker": CHUNKER,
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
         "sentence_vectors": settings.sentence_vectors,
@@ -199,7 +200,9 @@ def _update_index(
             report.seconds = time.perf_counter() - t0
             return report
 
-        fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
+        count, window = token_counter(embedder)
+        budget = min(settings.chunk_tokens, window)
+        fresh = [c for d in new_docs.values() for c in chunk_document(d, budget, settings.chunk_overlap, count)]
         resume = ResumeCache(index_dir, embedder.name, embedder.dim)
         try:
             fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress, resume)

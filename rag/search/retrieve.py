@@ -9,7 +9,7 @@ and swap the reference; queries in flight keep the old one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,8 +18,9 @@ import numpy as np
 from rag.config import Settings
 from rag.embed import Embedder, embed_query, get_embedder
 from rag.errors import EmbedderMismatchError
-from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, fuse
+from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, Ranked, fuse
 from rag.store import Reader, Store, open_store
+from rag.text.terms import tokenize
 from rag.types import Chunk, Passage
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,35 @@ class Retriever:
         cand = np.unique(np.concatenate([d_keys, l_keys]).astype(np.int64))
         lexical = np.zeros(len(cand), dtype=np.float32)
         lexical[np.searchsorted(cand, l_keys)] = l_scores
-        ids, scores = fuse(np.searchsorted(cand, d_keys), d_scores, lexical, depth, self.fusion, self.weight)
+        dense = Ranked(np.searchsorted(cand, d_keys), d_scores)
+        sentence = self._sentence_signal(qv, cand)
+        coverage = self._coverage(query)
+        ids, scores = fuse(dense, lexical, depth, self.fusion, sentence, coverage, self.weight)
         return self._passages(cand[ids[:top_k]], scores[:top_k])
+
+    def _sentence_signal(self, qv: np.ndarray, cand: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
+        """For candidates (positions in ``cand``): the best cosine of the question and one of the
+        passage's stored sentences; None when the index stored no sentence vectors."""
+        stored = self.reader.sentences([int(k) for k in cand])
+        best = np.array([float((s[1] @ qv).max()) if s is not None and len(s[1]) else np.nan for s in stored])
+        if np.isnan(best).all():
+            return None
+        best[np.isnan(best)] = np.nanmin(best)  # a passage without sentences scores as the worst that has them
+
+        def lookup(positions: np.ndarray) -> np.ndarray:
+            return np.asarray(best[positions], dtype=np.float64)
+
+        return lookup
+
+    def _coverage(self, query: str) -> float:
+        """Idf-weighted share of the query's terms found anywhere in the corpus (the lexical vote)."""
+        terms = sorted(set(tokenize(query)))
+        idf = self.reader.idf(terms)
+        total = sum(idf.values())
+        if total <= 0:
+            return 0.0
+        df = self.reader.document_frequencies(terms)
+        return sum(idf[t] for t in terms if df.get(t, 0) > 0) / total
 
     def _passages(self, keys: np.ndarray, scores: np.ndarray) -> list[Passage]:
         ids = [int(k) for k in keys]

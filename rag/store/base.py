@@ -79,6 +79,10 @@ class Reader(Protocol):
         """Inverse document frequency of each stemmed token over the whole corpus."""
         ...
 
+    def document_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each stemmed token (0: the corpus never uses it)."""
+        ...
+
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
         """The chunks with these keys, in the same order."""
         ...

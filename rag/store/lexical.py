@@ -67,6 +67,10 @@ class LexicalIndex:
                 raise ValueError(f"BM25 index holds {index._bm25.scores['num_docs']} texts, not {size}")
         return index
 
+    def document_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
+        """How many texts of the corpus hold each token (a stemmed term)."""
+        return {t: self._df.get(t, 0) for t in tokens}
+
     def idf(self, tokens: Iterable[str]) -> dict[str, float]:
         """Inverse document frequency of each token over the whole corpus; unseen tokens weigh most."""
         return {t: math.log((self.size + 1) / (self._df.get(t, 0) + 0.5)) for t in tokens}

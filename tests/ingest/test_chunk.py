@@ -72,7 +72,29 @@ def test_chunk_titles_name_the_section() -> None:
         "Товарооборот вырос. Инвестиции тоже.\n\n# Вода\n\nВодные ресурсы обсуждались."
     )
     doc = Document("d", "d.txt", "Обзор", text, content_hash(text))
-    titles = {c.text.split(".")[0]: c.title for c in chunk_document(doc, max_tokens=16, overlap=0)}
-    assert titles["Первый абзац про политику"] == "Обзор"
-    assert titles["Товарооборот вырос"] == "Обзор — Экономика и инвестиции"
-    assert titles["Водные ресурсы обсуждались"] == "Обзор — Вода"
+    chunks = chunk_document(doc, max_tokens=16, overlap=0)
+
+    def title(sentence: str) -> str:
+        (found,) = [c.title for c in chunks if sentence in c.text]
+        return found
+
+    assert title("Первый абзац про политику") == "Обзор"
+    assert title("Товарооборот вырос") == "Обзор — Экономика и инвестиции"
+    assert title("Водные ресурсы обсуждались") == "Обзор — Вода"
+
+
+def test_passages_follow_paragraphs_and_headings_join_the_next_one() -> None:
+    text = "# Торговля\n\nТоварооборот вырос на 18%. Экспорт тоже вырос.\n\nИнвестиции достигли 2 млрд. Это рекорд."
+    chunks = chunk_document(_doc(text), max_tokens=200, overlap=1)
+    assert [c.text for c in chunks] == [
+        "# Торговля\n\nТоварооборот вырос на 18%. Экспорт тоже вырос.",
+        "Инвестиции достигли 2 млрд. Это рекорд.",
+    ]
+
+
+def test_the_budget_is_counted_by_the_given_counter() -> None:
+    text = "Один два три. Четыре пять шесть.\n\nСемь восемь девять."
+    by_words = chunk_document(_doc(text), max_tokens=3, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
+    assert [c.text for c in by_words] == ["Один два три.", "Четыре пять шесть.", "Семь восемь девять."]
+    whole = chunk_document(_doc(text), max_tokens=6, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
+    assert [c.text for c in whole] == ["Один два три. Четыре пять шесть.", "Семь восемь девять."]

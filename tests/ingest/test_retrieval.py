@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.ingest.load import load_path
-from rag.search.fuse import fuse
+from rag.search.fuse import METHODS, Ranked, fuse
 from rag.search.retrieve import Retriever
 from rag.text.terms import tokenize
 
@@ -52,12 +52,27 @@ def test_tokenize_stems_russian_and_english_and_keeps_numbers() -> None:
     assert tokenize("и в the of") == []
 
 
-@pytest.mark.parametrize("method", ["rrf", "convex"])
+@pytest.mark.parametrize("method", METHODS)
 def test_fusion_rewards_agreement(method: str) -> None:
-    dense_ids = np.array([0, 1, 2])
-    dense_scores = np.array([0.9, 0.85, 0.8], dtype=np.float32)
+    dense = Ranked(np.array([0, 1, 2]), np.array([0.9, 0.85, 0.8], dtype=np.float32))
     lexical = np.array([0.0, 5.0, 1.0, 0.0], dtype=np.float32)  # row 3 matches nothing
-    ids, scores = fuse(dense_ids, dense_scores, lexical, depth=3, method=method)
+    ids, scores = fuse(dense, lexical, depth=3, method=method)
     assert ids[0] == 1  # second for dense, first for BM25: the consensus wins
     assert 3 not in ids
     assert list(scores) == sorted(scores, reverse=True)
+
+
+def test_a_lexical_ranker_with_nothing_to_match_gets_no_vote() -> None:
+    dense = Ranked(np.arange(5), np.array([0.9, 0.85, 0.8, 0.75, 0.7], dtype=np.float32))
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0], dtype=np.float32)  # BM25 matched only a number in row 2
+    full, _ = fuse(dense, lexical, depth=5, coverage=1.0)
+    none, _ = fuse(dense, lexical, depth=5, coverage=0.0)
+    assert full[0] == 2 and list(none) == [0, 1, 2, 3, 4]
+
+
+def test_the_sentence_signal_lifts_a_passage_with_one_matching_sentence() -> None:
+    dense = Ranked(np.array([0, 1, 2]), np.array([0.85, 0.84, 0.70], dtype=np.float32))
+    lexical = np.zeros(3, dtype=np.float32)
+    best_sentence = {0: 0.80, 1: 0.95, 2: 0.70}
+    ids, _ = fuse(dense, lexical, depth=3, sentence=lambda rows: np.array([best_sentence[int(r)] for r in rows]))
+    assert list(ids[:2]) == [1, 0]

@@ -1,12 +1,13 @@
 """The default generator: answers by quoting the best sentences of the passages, no model server.
 
-Sentences are scored against the question by :mod:`rag.answer.relevance` (embedder cosine, stemmed
-lexical overlap weighted by corpus idf, neighbour context, answer-type checks, the passage's
-retrieval score as a prior). The answer is the best sentence, plus the runner-up when it scores
-nearly as well (a second sentence often holds the other half of a two-part question), each
-followed by the number of the passage it came from. When no sentence's relevance reaches
-``settings.refusal_threshold`` it says, in the question's language, that the documents do not hold
-the answer. English questions get Russian quotes: the sources are not translated.
+Sentences are scored against the question by :mod:`rag.answer.relevance` (a fitted model over
+embedder cosines, stemmed lexical overlap weighted by corpus idf, neighbour context, answer-type
+checks and the passage's retrieval rank). The answer leads with the best sentence; a second one
+follows only when the model judges it answering too (its log-odds reach the refusal threshold: a
+second sentence often holds the other half of a two-part question); each is followed by the
+number of the passage it came from. When no sentence reaches the threshold it says, in the
+question's language, that the documents do not hold the answer. English questions get Russian
+quotes: the sources are not translated.
 
 Inside the pipeline (:mod:`rag.answer.pipeline`) the generator is handed the sentence scores the
 refusal check already computed (:meth:`ExtractiveGenerator.quote`): one scoring per question, with
@@ -31,9 +32,7 @@ from rag.types import Passage
 if TYPE_CHECKING:
     import httpx
 
-# How far below the best sentence the runner-up may score and still be quoted.
-SECOND_MARGIN = 0.3
-MAX_SENTENCES = 2
+MAX_SENTENCES = 2  # a short answer: the best sentence and at most one more
 
 
 class ExtractiveGenerator(Generator):
@@ -61,21 +60,19 @@ class ExtractiveGenerator(Generator):
     def pick(
         self, question: str, passages: Sequence[Passage], scored: Sequence[ScoredSentence] | None = None
     ) -> list[ScoredSentence]:
-        """The sentences to quote, in reading order; empty when none is relevant enough."""
+        """The sentences to quote, best first; empty when none is relevant enough."""
         if scored is None:
             scored = score_sentences(question, passages, self.embedder)
-        if should_refuse(scored, self.settings.refusal_threshold):
+        threshold = self.settings.refusal_threshold
+        if should_refuse(scored, threshold):
             return []
-        best = scored[0]
-        picked = [best]
+        picked = [scored[0]]
         for s in scored[1:]:
-            if len(picked) >= MAX_SENTENCES or s.score < best.score - SECOND_MARGIN:
+            if len(picked) >= MAX_SENTENCES or s.score < threshold:
                 break
-            if all(s.text.strip() != p.text.strip() for p in picked):  # chunks overlap by a sentence
+            if all(s.text.strip() != p.text.strip() for p in picked):  # windows of a paragraph overlap
                 picked.append(s)
-        return sorted(
-            picked, key=lambda s: (passages[s.passage].chunk.doc_id, passages[s.passage].chunk.start + s.start)
-        )
+        return picked
 
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
         return self.quote(question, passages, score_sentences(question, passages, self.embedder), language)

@@ -154,6 +154,9 @@ class FaissReader:
     def idf(self, tokens: Iterable[str]) -> dict[str, float]:
         return self.lexical_index.idf(tokens)
 
+    def document_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
+        return self.lexical_index.document_frequencies(tokens)
+
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
         return [self._chunks[int(k)] for k in keys]
 

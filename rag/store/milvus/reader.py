@@ -83,6 +83,11 @@ class MilvusReader:
         df = self._df(term_id(t) for t in tokens)
         return {t: idf_answer(df.get(term_id(t), 0), self._n) for t in tokens}
 
+    def document_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
+        tokens = list(tokens)
+        df = self._df(term_id(t) for t in tokens)
+        return {t: df.get(term_id(t), 0) for t in tokens}
+
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
         if not keys:
             return []

@@ -1,0 +1,68 @@
+"""The signals the relevance model weighs: whole-word, bilingual answer-type checks and unseen words."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.signals import has_quantity, script_shares, type_mismatch, unseen_share
+from rag.store.lexical import LexicalIndex
+from rag.text.terms import tokenize
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ok"),
+    [
+        ("Метрополитен открывали в пять этапов.", True),
+        ("Метрополитен открывали в 5 этапов.", True),
+        ("Сеть выросла в пятнадцать раз.", True),
+        ("Метрополитен открывали поэтапно начиная с 1980 года.", False),  # a year is not a quantity
+        ("Метрополитен открывали постепенно.", False),
+        ("Пятерка лидеров не изменилась.", False),  # "пят" inside another word is no number
+    ],
+)
+def test_how_many_needs_a_number_in_digits_or_words(sentence: str, ok: bool) -> None:
+    assert type_mismatch("Сколько этапов было у открытия метрополитена?", sentence) is not ok
+    assert not type_mismatch("Как открывали метрополитен?", sentence)  # no type asked
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number"),
+    [
+        ("The team won fifteen games.", True),
+        ("They met in the canteen.", False),  # "\w+teen" must not make a number of "canteen"
+        ("Seventeen members voted.", True),
+        ("The decision was unanimous.", False),
+    ],
+)
+def test_english_number_words_are_whole_words(sentence: str, number: bool) -> None:
+    assert has_quantity(sentence) is number
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "ok"),
+    [
+        ("When did the bridge open?", "The bridge opened in March.", True),
+        ("When did the bridge open?", "The bridge opened after a long delay.", False),
+        ("Когда открыли мост?", "Мост открыли в мае.", True),
+        ("Когда открыли мост?", "Мост открыли после долгой задержки.", False),
+        # Time words are whole words: "Майами" holds "май", "погодные" holds "год".
+        ("Когда открыли мост?", "Мост в Майами открыли несмотря на погодные условия.", False),
+        ("In what year was it built?", "It was built in 1931.", True),
+    ],
+)
+def test_when_needs_a_time_word_in_either_language(question: str, sentence: str, ok: bool) -> None:
+    assert type_mismatch(question, sentence) is not ok
+
+
+def test_a_question_word_the_corpus_never_uses_is_evidence_against_answering() -> None:
+    corpus = LexicalIndex(["Товарооборот вырос на 18 процентов.", "Инвестиции достигли двух миллиардов."])
+    known = set(tokenize("Как вырос товарооборот?"))
+    foreign = set(tokenize("Каков ВВП Казахстана?"))
+    weights = corpus.idf(sorted(known | foreign))
+    russian = script_shares(["Товарооборот вырос на 18 процентов, сообщил Reuters."])
+    assert unseen_share(known, weights, corpus, russian) == 0.0
+    assert unseen_share(foreign, weights, corpus, russian) == pytest.approx(1.0)
+    # English words over a Russian corpus say nothing: the corpus is not written in that script.
+    english = set(tokenize("How much did trade grow?"))
+    assert unseen_share(english, corpus.idf(sorted(english)), corpus, russian) == 0.0
+    assert unseen_share(foreign, weights, None, russian) == 0.0  # no corpus statistics: no evidence
