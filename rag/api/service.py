@@ -21,6 +21,7 @@ import httpx
 from rag.answer.generate import REGISTRY, Generator, generator_class, get_generator
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
+from rag.embed.batcher import QueryBatcher
 from rag.errors import IndexMissingError, RagError
 from rag.ingest.load import load_bytes
 from rag.ingest.pipeline import list_documents, update_index
@@ -39,6 +40,9 @@ class Service:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        # Questions and searches embed their query through this batcher, so concurrent requests
+        # share embedder calls; ingest uses ``embedder`` directly.
+        self.queries: QueryBatcher | None = None
         self._retriever: Retriever | None = None
         self._load_error: RagError | None = None
         self._generators: dict[str, Generator] = {}
@@ -56,6 +60,8 @@ class Service:
         self._http = httpx.Client(timeout=timeout)
         if self.embedder is None:
             self.embedder = get_embedder(self.settings.embedder)
+        s = self.settings
+        self.queries = QueryBatcher(self.embedder, s.query_batch_size, s.query_batch_window_ms / 1000)
         self._reopen()
         self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
 
@@ -77,7 +83,7 @@ class Service:
 
     def _reopen(self) -> None:
         try:
-            self._retriever = open_retriever(self.settings, self.embedder)
+            self._retriever = open_retriever(self.settings, self.queries)
             self._load_error = None
         except RagError as exc:
             log.warning("index not loaded: %s", exc.message)
@@ -130,7 +136,7 @@ class Service:
                 options: dict[str, Any] = {}
                 params = inspect.signature(generator_class(name).__init__).parameters
                 if "embedder" in params:  # extractive scores sentences with the index's embedder
-                    options["embedder"] = self.embedder
+                    options["embedder"] = self.queries
                 if "client" in params:
                     options["client"] = self.http
                 self._generators[name] = get_generator(name, self.settings, **options)
@@ -185,7 +191,7 @@ class Service:
         assert self.embedder is not None, "start() loads the embedder"
         with self._write_lock:
             report = update_index(self.settings, self.embedder, **change)
-            retriever = open_retriever(self.settings, self.embedder)
+            retriever = open_retriever(self.settings, self.queries)
             self._retriever, self._load_error = retriever, None  # the swap: one reference assignment
             self._checked = time.monotonic()
         return report.to_dict()
