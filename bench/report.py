@@ -62,13 +62,14 @@ def markdown(results: dict[str, Any]) -> str:
     soak = results.get("soak")
     if soak:
         rss = soak["rss"]
+        uploads = ", ".join(f"{u['kind']} {u['status']}" for u in soak["uploads"])
         lines += [
             "",
             f"## Soak: {soak['seconds']:.0f} s, {soak['clients']} clients, mixed /v1/ask and /v1/search",
             "",
             f"{soak['requests']} requests, **{soak['errors_5xx']} answered 5xx**, {soak['connection_errors']} "
             f"connection errors, p50 {soak['p50_ms']:.1f} ms, p95 {soak['p95_ms']:.1f} ms; "
-            f"{len(soak['uploads'])} uploads ({', '.join(u['kind'] + ' ' + str(u['status']) for u in soak['uploads'])}).",
+            f"{len(soak['uploads'])} uploads ({uploads}).",
             "",
             f"Resident memory of the server: {rss['start_mb']:.0f} MB at the start, {rss['warm_mb']:.0f} MB after "
             f"warm-up (the first {rss['warm_seconds']:.0f} s), {rss['end_mb']:.0f} MB at the end, "

@@ -82,6 +82,10 @@ class ServerProcess:
         return float("nan")
 
 
+def _reaches_server(name: str) -> bool:
+    return name.startswith("RAG_") and name not in OWN
+
+
 def environment(load_before: tuple[float, float, float], note: str) -> dict[str, Any]:
     """When, where and under what load the run happened."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
@@ -93,5 +97,5 @@ def environment(load_before: tuple[float, float, float], note: str) -> dict[str,
         "load_before": " ".join(f"{x:.2f}" for x in load_before),
         "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "note": note,
-        "settings": ", ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("RAG_") and k not in OWN),
+        "settings": ", ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if _reaches_server(k)),
     }

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 
 from rag.answer.generate import REGISTRY, Generator, generator_class, get_generator
+from rag.answer.generate.cancel import cancellable_transport
+from rag.api.limits import GenerationLimits
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.embed.batcher import QueryBatcher
@@ -51,13 +53,15 @@ class Service:
         self._checked = 0.0
         self._probe: tuple[float, dict[str, Any]] | None = None
         self._http: httpx.Client | None = None
+        self.limits = GenerationLimits(settings)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Load the embedder and the index (a missing index is reported by /readyz, not fatal)."""
         # One HTTP client for every HTTP generator, so connections to the LLM server are pooled.
         timeout = httpx.Timeout(self.settings.llm_timeout, connect=min(10.0, self.settings.llm_timeout))
-        self._http = httpx.Client(timeout=timeout)
+        # Its connections can be cut when a client leaves mid-answer (rag.answer.generate.cancel).
+        self._http = httpx.Client(timeout=timeout, transport=cancellable_transport())
         if self.embedder is None:
             self.embedder = get_embedder(self.settings.embedder)
         s = self.settings
