@@ -29,6 +29,7 @@ from rag.api.errors import ApiError, error_body
 from rag.api.metrics import Metrics
 from rag.api.streaming import answer_events
 from rag.config import Settings
+from rag.errors import GenerationCancelledError
 
 T = TypeVar("T")
 
@@ -64,18 +65,23 @@ class GenerationLimits:
         return 0 if self._slots is None else self.total - self._slots.value
 
     @contextlib.asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
-        """Hold one generation slot for ``key``; ApiError 503 when none frees up in time."""
+    async def slot(self, key: str, waiting: anyio.CancelScope | None = None) -> AsyncIterator[None]:
+        """Hold one generation slot for ``key``; ApiError 503 when none frees up in time.
+
+        Cancelling ``waiting`` (the client left) gives up the wait with GenerationCancelledError.
+        """
         if self._slots is None:
             self._slots = anyio.Semaphore(self.total)
         mine, users = self._keys.get(key) or (anyio.Semaphore(self.per_key), 0)
         self._keys[key] = (mine, users + 1)
         held: list[anyio.Semaphore] = []
         try:
-            with anyio.move_on_after(self.queue_seconds):
+            with waiting or anyio.CancelScope(), anyio.move_on_after(self.queue_seconds):
                 for sem in (mine, self._slots):
                     await sem.acquire()
                     held.append(sem)
+            if waiting is not None and waiting.cancelled_caught:
+                raise GenerationCancelledError("the client went away while waiting for a generation slot")
             if len(held) < 2:
                 raise ApiError(
                     503,
@@ -93,27 +99,24 @@ class GenerationLimits:
             else:
                 self._keys[key] = (sem_, users - 1)
 
-    async def run(self, request: Request[Any, Any, Any], fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a generation thread, cancelled if the client disconnects meanwhile."""
-        cancel = Cancel()
+    async def answer(self, request: Request[Any, Any, Any], generator: Generator, fn: Callable[[], T]) -> T:
+        """``fn()``, an answer written by ``generator``; when that calls an LLM, under a slot, in a
+        generation thread, and stopped if the client disconnects meanwhile."""
+        if not calls_llm(generator):
+            return await anyio.to_thread.run_sync(fn)
+        cancel, waiting = Cancel(), anyio.CancelScope()
         error: Exception | None = None
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_cancel_on_disconnect, request, cancel)
+            tg.start_soon(_cancel_on_disconnect, request, cancel, waiting)
             try:
-                result = await anyio.to_thread.run_sync(cancel.run, fn, *args, limiter=self.threads)
+                async with self.slot(caller_key(request), waiting):
+                    result = await anyio.to_thread.run_sync(cancel.run, fn, limiter=self.threads)
             except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group's wrapping
                 error = exc
             tg.cancel_scope.cancel()
         if error is not None:
             raise error
         return result
-
-    async def answer(self, request: Request[Any, Any, Any], generator: Generator, fn: Callable[[], T]) -> T:
-        """``fn()``, an answer written by ``generator``: under a slot and cancellable when it calls an LLM."""
-        if not calls_llm(generator):
-            return await anyio.to_thread.run_sync(fn)
-        async with self.slot(caller_key(request)):
-            return await self.run(request, fn)
 
     def stream(
         self, request: Request[Any, Any, Any], generator: Generator, events: Iterator[Any], metrics: Metrics
@@ -133,13 +136,14 @@ class GenerationLimits:
             yield "error", error_body(exc.code, exc.message)
 
 
-async def _cancel_on_disconnect(request: Request[Any, Any, Any], cancel: Cancel) -> None:
+async def _cancel_on_disconnect(request: Request[Any, Any, Any], cancel: Cancel, waiting: anyio.CancelScope) -> None:
     # The body has been read by now, so the next message is the disconnect (or the server's
     # "response complete", which this task never lives to see: it is cancelled first).
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             cancel.cancel()
+            waiting.cancel()
             return
 
 

@@ -75,12 +75,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     Keyring.from_settings(settings)  # a malformed widget key fails here, in one line
     generator_class(settings.generator)  # and so does an unknown generator name
+    from rag.api.protocol import HeaderTimeoutProtocol
+
     common = {
         "host": settings.host,
         "port": settings.port,
         "log_level": args.log_level,
         "proxy_headers": False,
         "server_header": False,
+        # Slow or idle clients cannot hold connections open: headers within http_header_timeout,
+        # idle keep-alive connections closed after http_keepalive_timeout, and past
+        # http_max_concurrency connections (or requests) at once new requests get 503.
+        "http": HeaderTimeoutProtocol,
+        "timeout_keep_alive": settings.http_keepalive_timeout,
+        "limit_concurrency": settings.http_max_concurrency,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **common)
