@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-retrieval clean
+.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-upload bench-retrieval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ lint: setup
 	$(BIN)/ruff format --check rag tests evals bench
 	$(BIN)/mypy rag
 
-bench: bench-load bench-retrieval  ## slow benchmarks: the service under load, retrieval on XQuAD-ru
+bench: bench-load bench-upload bench-retrieval  ## slow benchmarks: the service under load, a 5 MB upload, retrieval on XQuAD-ru
 
 $(VENV)/.bench-installed: pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]' 2>&1 | grep -v "^WARNING: Location" || true
@@ -53,6 +53,9 @@ $(VENV)/.bench-installed: pyproject.toml $(STAMP)
 
 bench-load: setup $(VENV)/.bench-installed  ## /v1/search and /v1/ask at 1-64 clients over real HTTP, and a soak; writes bench/results/
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+bench-upload: setup  ## a 5 MB upload through a real server: 202 at once, the job ends with the document searchable
+	$(BIN)/pytest -q -s -p no:cacheprovider -m slow tests/api/test_api_jobs.py
 
 bench-retrieval: setup  ## retrieval on XQuAD-ru with fusion and chunk-size comparisons
 	$(BIN)/python evals/bench_retrieval.py --fusion rrf convex --json build/bench/retrieval.json

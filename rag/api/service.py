@@ -20,15 +20,17 @@ import httpx
 
 from rag.answer.generate import REGISTRY, Generator, generator_class, get_generator
 from rag.answer.generate.cancel import cancellable_transport
+from rag.api.jobs import Jobs
 from rag.api.limits import GenerationLimits
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.embed.batcher import QueryBatcher
 from rag.errors import IndexMissingError, RagError
 from rag.ingest.load import load_bytes
-from rag.ingest.pipeline import list_documents, update_index
+from rag.ingest.pipeline import StageProgress, list_documents, update_index
 from rag.search.retrieve import Retriever, open_retriever
 from rag.store.faiss import snapshot
+from rag.types import Document
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
@@ -54,6 +56,7 @@ class Service:
         self._probe: tuple[float, dict[str, Any]] | None = None
         self._http: httpx.Client | None = None
         self.limits = GenerationLimits(settings)
+        self.jobs = Jobs(settings.index_dir)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -70,7 +73,8 @@ class Service:
         self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
 
     def close(self) -> None:
-        """Release the generators and the shared HTTP client."""
+        """Finish the running upload job, release the generators and the shared HTTP client."""
+        self.jobs.close()
         for gen in self._generators.values():
             gen.close()
         self._generators.clear()
@@ -184,8 +188,16 @@ class Service:
     # -- writing ---------------------------------------------------------------------------
     def ingest(self, name: str, data: bytes) -> dict[str, Any]:
         """Add or replace one uploaded document, then swap in the new snapshot."""
-        doc = load_bytes(name, data)  # DocumentError (415) for binary, undecodable or unsupported files
-        return self._update(add=[doc])
+        return self.ingest_document(load_bytes(name, data))
+
+    @staticmethod
+    def read_upload(name: str, data: bytes) -> Document:
+        """The uploaded file as a Document; DocumentError (415) for binary, undecodable or unsupported files."""
+        return load_bytes(name, data)
+
+    def ingest_document(self, doc: Document, on_progress: StageProgress | None = None) -> dict[str, Any]:
+        """Add or replace ``doc``, then swap in the new snapshot; ``on_progress`` hears each stage."""
+        return self._update(add=[doc], on_progress=on_progress)
 
     def delete(self, doc_id: str) -> dict[str, Any]:
         """Remove one document, then swap in the new snapshot."""

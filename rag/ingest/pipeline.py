@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,19 +21,23 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.embed.batch import embed_passages
+from rag.embed.batch import Progress, embed_passages
 from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError
 from rag.ingest.chunk import chunk_document
 from rag.ingest.load import discover, load_path
 from rag.store import build_store
 from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences, write_chunks
+from rag.store.faiss.chunks import Sentences, read_chunks, read_sentences, read_terms, write_chunks
 from rag.store.lexical import LexicalIndex
 from rag.text.sentences import passage_sentences
+from rag.text.terms import tokenize
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
+
+# Told what an ingest is doing: (stage, done, total), e.g. ("embedding chunks", 160, 319).
+StageProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -83,12 +87,12 @@ def _chunking(settings: Settings) -> dict[str, Any]:
 
 
 def _embed_sentences(
-    embedder: Embedder, chunks: Sequence[Chunk], progress: bool, resume: ResumeCache
+    embedder: Embedder, chunks: Sequence[Chunk], progress: bool, resume: ResumeCache, on_batch: Progress | None
 ) -> list[Sentences]:
     """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
     spans = [tuple(passage_sentences(c.text)) for c in chunks]
     texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=True) for a, b in sp]
-    vecs = embed_passages(embedder, texts, "embedding sentences", progress, resume)
+    vecs = embed_passages(embedder, texts, "embedding sentences", progress, resume, on_batch)
     out: list[Sentences] = []
     pos = 0
     for sp in spans:
@@ -114,10 +118,12 @@ def update_index(
     prune_under: Sequence[Path] | None = None,
     rebuild: bool = False,
     progress: bool = False,
+    on_progress: StageProgress | None = None,
 ) -> IngestReport:
     """Add or replace ``add``, drop ``remove``, and with ``keep_only`` every other document
     (only those read from files under ``prune_under``, when that is given)."""
     t0 = time.perf_counter()
+    stage = on_progress or (lambda name, done, total: None)
     report = IngestReport()
     index_dir = settings.index_dir
     with snapshot.writer_lock(index_dir):
@@ -125,6 +131,7 @@ def update_index(
         old_chunks: list[Chunk] = []
         old_vecs: np.ndarray | None = None
         old_sents: dict[int, Sentences] = {}
+        old_terms: list[list[str]] | None = None
         same_chunking = True
         try:
             old_snap = snapshot.current_dir(index_dir)
@@ -140,6 +147,7 @@ def update_index(
             old_docs = manifest["documents"]
             same_chunking = manifest.get("chunking") == _chunking(settings)
             old_chunks, old_vecs = read_chunks(old_snap, with_vectors=True)
+            old_terms = read_terms(old_snap, len(old_chunks))
             if same_chunking and settings.sentence_vectors:
                 old_sents = read_sentences(old_snap, int(manifest["dim"]))
 
@@ -162,12 +170,24 @@ def update_index(
             report.seconds = time.perf_counter() - t0
             return report
 
+        stage("chunking", 0, len(new_docs))
         fresh = [c for d in new_docs.values() for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
         resume = ResumeCache(index_dir, embedder.name, embedder.dim)
         try:
-            fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress, resume)
+            fresh_vecs = embed_passages(
+                embedder,
+                [c.text for c in fresh],
+                "embedding chunks",
+                progress,
+                resume,
+                lambda done, total: stage("embedding chunks", done, total),
+            )
             fresh_sents: list[Sentences | None] = (
-                list(_embed_sentences(embedder, fresh, progress, resume))
+                list(
+                    _embed_sentences(
+                        embedder, fresh, progress, resume, lambda done, total: stage("embedding sentences", done, total)
+                    )
+                )
                 if settings.sentence_vectors
                 else [None] * len(fresh)
             )
@@ -176,8 +196,12 @@ def update_index(
         report.embedded_chunks = len(fresh)
         replaced = set(new_docs) | drop
         kept_rows = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
+        stage("writing index", 0, 1)
         chunks = [old_chunks[i] for i in kept_rows] + fresh
         sentences = [old_sents.get(i) for i in kept_rows] + fresh_sents
+        # BM25 terms of the chunks carried over come from the old snapshot, not from stemming again.
+        kept_terms = [old_terms[i] for i in kept_rows] if old_terms is not None else None
+        terms = (kept_terms or [tokenize(old_chunks[i].text) for i in kept_rows]) + [tokenize(c.text) for c in fresh]
         parts = [fresh_vecs] if old_vecs is None else [old_vecs[kept_rows], fresh_vecs]
         vectors = np.concatenate(parts) if chunks else np.empty((0, embedder.dim), dtype=np.float32)
 
@@ -194,9 +218,9 @@ def update_index(
             }
         version = snapshot.new_version()
         with snapshot.staging(index_dir, version) as tmp:
-            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences)
+            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences, terms)
             build_store(settings.vector_index, vectors).save(tmp)
-            LexicalIndex([c.text for c in chunks]).save(tmp)
+            LexicalIndex([c.text for c in chunks], terms).save(tmp)
             snapshot.write_manifest(
                 tmp,
                 {
