@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 class _StoppedError(Exception):
     """The server is shutting down: the running job stops at its next progress report."""
 
+
 KEEP_SECONDS = 7 * 24 * 3600
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _WRITE_EVERY = 0.5  # seconds between progress writes (each batch of 16 texts would be too many)

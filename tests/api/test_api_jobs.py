@@ -50,7 +50,8 @@ async def test_a_large_upload_is_a_job_that_ends_searchable(make_settings: Any) 
         job, stages = await follow(client, body["url"])
         hit = (await client.post("/v1/search", json={"query": "Самарканд хлопок 377 тонн", "top_k": 1})).json()
         small = await client.post("/v1/documents?filename=note.txt", content="Заметка о жирафах.".encode())
-        asked = await client.post("/v1/documents?filename=note2.txt", content=b"Note.", headers={"Prefer": "respond-async"})
+        prefer = {"Prefer": "respond-async"}
+        asked = await client.post("/v1/documents?filename=note2.txt", content=b"Note.", headers=prefer)
     assert job["status"] == "done" and job["error"] is None, job
     assert job["result"]["added"] == ["cotton.txt"] and job["result"]["embedded_chunks"] > 10
     assert job["bytes"] == len(data) and "pid" not in job
