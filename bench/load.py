@@ -89,20 +89,19 @@ def document(n: int, paragraphs: int) -> bytes:
     return "\n\n".join(UPLOAD_NOTE.format(n=n * 10_000 + i) for i in range(paragraphs)).encode()
 
 
-async def upload(conn: Connection, name: str, data: bytes, started: float) -> dict[str, Any]:
-    """Upload one document; follow its job to the end when the server answers 202."""
+async def upload(conn: Connection, name: str, data: bytes, started: float, stop: asyncio.Event) -> dict[str, Any]:
+    """Upload one document; follow its job when the server answers 202 (until it ends or ``stop``)."""
     at = time.perf_counter() - started
     status, body = await conn.request("POST", f"/v1/documents?filename={name}", data)
     entry: dict[str, Any] = {"name": name, "bytes": len(data), "at": round(at, 1), "status": status, "kind": "sync"}
     if status == 202:
         entry["kind"] = "job"
         url = json.loads(body)["url"]
-        while True:
+        while not stop.is_set():
             await asyncio.sleep(0.5)
             _, job_body = await conn.request("GET", url)
-            job = json.loads(job_body)
-            if job["status"] in ("done", "failed"):
-                entry["status"] = job["status"]
+            entry["status"] = json.loads(job_body)["status"]
+            if entry["status"] in ("done", "failed"):
                 break
     entry["seconds"] = round(time.perf_counter() - started - at, 2)
     return entry
@@ -127,14 +126,14 @@ async def soak(server: ServerProcess, seconds: float, clients: int, warm_fractio
         conn = Connection(server.host, server.port, {"Authorization": f"Bearer {ADMIN_KEY}"})
         # Small notes replace each other (two names in turn), so the index stops growing; one larger
         # document goes through the background-job path.
-        plan = [("soak-a.txt", 40), ("soak-b.txt", 40), ("soak-large.txt", 1000), ("soak-a.txt", 40)]
+        plan = [("soak-a.txt", 40), ("soak-b.txt", 40), ("soak-large.txt", 700), ("soak-a.txt", 40)]
         plan += [("soak-b.txt", 40), ("soak-a.txt", 40)]
         try:
             for i, (name, paragraphs) in enumerate(plan):
                 await asyncio.sleep(seconds / (len(plan) + 1))
                 if done.is_set():
                     return
-                uploads.append(await upload(conn, name, document(i, paragraphs), started))
+                uploads.append(await upload(conn, name, document(i, paragraphs), started, done))
         finally:
             await conn.close()
 
