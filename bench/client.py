@@ -8,12 +8,15 @@ It speaks just what the service answers: a status line, headers and a ``Content-
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+_SERIAL = itertools.count()
 
 
 @dataclass
@@ -100,9 +103,13 @@ async def run_phase(
     make_request: Callable[[int], tuple[str, Any]],
     headers: dict[str, str] | None = None,
 ) -> Outcome:
-    """``clients`` connections posting ``make_request(n)`` (path, JSON body) for ``seconds``."""
+    """``clients`` connections posting ``make_request(n)`` (path, JSON body) for ``seconds``.
+
+    ``n`` counts requests across every phase of the process, so no two requests of a run share a
+    question: a repeated one would be answered from the server's query-vector cache.
+    """
     outcome = Outcome(name, clients, seconds)
-    counter = iter(range(10**9))
+    counter = _SERIAL
     deadline = time.perf_counter() + seconds
 
     async def client() -> None:
