@@ -65,6 +65,16 @@ class Connection:
 
     async def request(self, method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int, bytes]:
         """(status, body) of one request; reconnects when the server closed the connection."""
+        reused = self._writer is not None and not self._writer.is_closing()
+        try:
+            return await self._request(method, path, body, headers)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if not reused:
+                raise
+            await self.close()  # the server closed the idle connection (keep-alive timeout): once more
+            return await self._request(method, path, body, headers)
+
+    async def _request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         if self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None and self._writer is not None

@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ def build_index(cache: Path) -> Path:
 def raw_embedding(n: int, offset: int) -> dict[str, Any]:
     """Query embedding alone, one query per call, over ``n`` distinct questions (ms)."""
     from rag.embed import get_embedder
+    from rag.embed.batcher import QueryBatcher
 
     embedder = get_embedder("e5-small")
     embedder.embed_queries([question(offset - 1)])  # warm the engine
@@ -81,7 +83,21 @@ def raw_embedding(n: int, offset: int) -> dict[str, Any]:
         embedder.embed_queries([question(offset + i)])
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    return {"n": n, "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (n - 1))]}
+    out = {"n": n, "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (n - 1))]}
+    # The same engine with 16 threads asking at once, alone and through the batcher the server uses.
+    out["concurrent16_ms_per_query"] = {
+        "unbatched": _concurrent(embedder, n, offset + n),
+        "batched": _concurrent(QueryBatcher(embedder), n, offset + 2 * n),
+    }
+    return out
+
+
+def _concurrent(embedder: Any, n: int, offset: int, threads: int = 16) -> float:
+    """Wall time per query of ``n`` distinct queries embedded by ``threads`` threads at once (ms)."""
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: embedder.embed_queries([question(offset + i)]), range(n)))
+    return (time.perf_counter() - t0) * 1000 / n
 
 
 def document(n: int, paragraphs: int) -> bytes:

@@ -24,6 +24,16 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _concurrent_line(emb: dict[str, Any]) -> list[str]:
+    c = emb.get("concurrent16_ms_per_query")
+    if not c:
+        return []
+    return [
+        f"Sixteen threads embedding at once, same process: {c['unbatched']:.1f} ms a query one call each, "
+        f"{c['batched']:.1f} ms a query through the query batcher ({c['unbatched'] / c['batched']:.2f}x)."
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The report: conditions, the latency/throughput table, the acceptance ratios, the soak."""
     env, emb = results["environment"], results["embedding"]
@@ -36,6 +46,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Raw query embedding (e5-small, one query per call, {emb['n']} queries, measured in the benchmark "
         f"process just before the HTTP phases): p50 **{emb['p50_ms']:.1f} ms**, p95 {emb['p95_ms']:.1f} ms.",
+        *_concurrent_line(emb),
         "",
         "| endpoint | clients | requests | throughput (req/s) | p50 ms | p95 ms | p99 ms | 5xx | conn. errors |",
         "|---|---|---|---|---|---|---|---|---|",
