@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup system-deps index run serve test unit gates lint compose-check bench clean
+.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-upload bench-retrieval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,11 +46,24 @@ compose-check:  ## validate docker-compose.yml the way CI can without a Docker e
 	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 
 lint: setup
-	$(BIN)/ruff check rag tests evals
-	$(BIN)/ruff format --check rag tests evals
+	$(BIN)/ruff check rag tests evals bench
+	$(BIN)/ruff format --check rag tests evals bench
 	$(BIN)/mypy rag
 
-bench: setup  ## slow benchmarks: retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores
+bench: bench-load bench-upload bench-retrieval  ## slow benchmarks: the service under load, a 5 MB upload, retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores
+
+$(VENV)/.bench-installed: pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import matplotlib"
+	touch $@
+
+bench-load: setup $(VENV)/.bench-installed  ## /v1/search and /v1/ask at 1-64 clients over real HTTP, and a soak; writes bench/results/
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+bench-upload: setup  ## a 5 MB upload through a real server: 202 at once, the job ends with the document searchable
+	$(BIN)/pytest -q -s -p no:cacheprovider -m slow tests/api/test_api_jobs.py
+
+bench-retrieval: setup  ## retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores; a 20000-chunk upload
 	$(BIN)/python evals/bench_retrieval.py --fusion rrf convex --json build/bench/retrieval.json
 	$(BIN)/python evals/bench_store.py --json build/bench/store.json
 	$(BIN)/python evals/bench_upload.py --chunks 20000

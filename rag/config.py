@@ -114,6 +114,23 @@ class Settings:
     max_top_k: int = 50
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 10_000_000
+    # Uploads larger than this many bytes are ingested as a background job: the request answers
+    # 202 with a job URL (GET /v1/jobs/{id}); smaller ones are ingested within the request.
+    upload_job_bytes: int = 64_000
+    # Query embedding under load (rag/embed/batcher.py): at most this many queries share one embedder
+    # call, and a contended batch may wait this long for more (0: no wait; measured in bench/load.py).
+    query_batch_size: int = 16
+    query_batch_window_ms: float = 0.0
+    # LLM generation (rag/api/limits.py): calls in flight at once, overall and per key; a request
+    # waits at most llm_queue_seconds for a slot, then gets 503 generator_busy.
+    llm_concurrency: int = 8
+    llm_concurrency_per_key: int = 4
+    llm_queue_seconds: float = 30.0
+    # Uvicorn: seconds a client may take to send a request's headers, seconds an idle keep-alive
+    # connection stays open, and connections plus requests served at once before answering 503.
+    http_header_timeout: float = 10.0
+    http_keepalive_timeout: int = 5
+    http_max_concurrency: int = 256
     # External benchmarks (used by `rag eval` and benchmarks), from the working directory: XQuAD-ru,
     # TyDi-ru (open half) and XQuAD English (all paragraphs, open half of the questions).
     xquad_path: Path = Path("../shared/benchmarks/xquad-ru/xquad.ru.json")
@@ -186,6 +203,12 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"vector_index must be one of {', '.join(VECTOR_INDEXES)}, not {s.vector_index!r}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,150}", s.milvus_collection):
         raise ConfigError(f"milvus_collection must be letters, digits and '_', not {s.milvus_collection!r}")
+    for name in ("query_batch_size", "llm_concurrency", "llm_concurrency_per_key", "http_max_concurrency"):
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    for name in ("query_batch_window_ms", "llm_queue_seconds", "http_header_timeout", "http_keepalive_timeout"):
+        if getattr(s, name) < 0:
+            raise ConfigError(f"{name} must be >= 0")
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"port must be between 1 and 65535, not {s.port}")
 

@@ -14,7 +14,8 @@ them into a JSON body with a stable ``error.code`` and a status code. Nothing el
     │   ├── EmbedderMismatchError  index was built with another embedder
     │   └── StorageError       the index could not be written (disk full, read-only) (HTTP 507)
     ├── EmbedderError          the embedding backend failed to load or run
-    └── GeneratorError         the LLM backend is dead, slow or misbehaving (HTTP 502/504)
+    ├── GeneratorError         the LLM backend is dead, slow or misbehaving (HTTP 502/504)
+    └── GenerationCancelledError    the client left, so its LLM call was stopped  (HTTP 499)
 """
 
 from __future__ import annotations
@@ -134,3 +135,11 @@ class GeneratorError(RagError):
     code = "generator_error"
     exit_code = 5
     http_status = 502
+
+
+class GenerationCancelledError(RagError):
+    """The caller went away, so its LLM call was stopped (never retried, never falls back)."""
+
+    code = "client_closed_request"
+    exit_code = 130
+    http_status = 499

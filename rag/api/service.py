@@ -19,14 +19,19 @@ from typing import Any
 import httpx
 
 from rag.answer.generate import REGISTRY, Generator, get_generator
+from rag.answer.generate.cancel import cancellable_transport
 from rag.api.errors import public_message
+from rag.api.jobs import Jobs
+from rag.api.limits import GenerationLimits
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
+from rag.embed.batcher import QueryBatcher
 from rag.errors import IndexMissingError, RagError
 from rag.ingest.load import load_bytes
-from rag.ingest.pipeline import list_documents, update_index
+from rag.ingest.pipeline import StageProgress, list_documents, update_index
 from rag.search.retrieve import Retriever, open_retriever
 from rag.store import Store, open_store
+from rag.types import Document
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
@@ -40,6 +45,9 @@ class Service:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        # Questions and searches embed their query through this batcher, so concurrent requests
+        # share embedder calls; ingest uses ``embedder`` directly.
+        self.queries: QueryBatcher | None = None
         self._retriever: Retriever | None = None
         self._load_error: RagError | None = None
         self._generators: dict[str, Generator] = {}
@@ -49,21 +57,27 @@ class Service:
         self._probe: tuple[float, dict[str, Any]] | None = None
         self._http: httpx.Client | None = None
         self._store: Store | None = None
+        self.limits = GenerationLimits(settings)
+        self.jobs = Jobs(settings.index_dir)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Load the embedder and the index (a missing index is reported by /readyz, not fatal)."""
         # One HTTP client for every HTTP generator, so connections to the LLM server are pooled.
         timeout = httpx.Timeout(self.settings.llm_timeout, connect=min(10.0, self.settings.llm_timeout))
-        self._http = httpx.Client(timeout=timeout)
+        # Its connections can be cut when a client leaves mid-answer (rag.answer.generate.cancel).
+        self._http = httpx.Client(timeout=timeout, transport=cancellable_transport())
         if self.embedder is None:
             self.embedder = get_embedder(self.settings.embedder)
+        s = self.settings
+        self.queries = QueryBatcher(self.embedder, s.query_batch_size, s.query_batch_window_ms / 1000)
         self._store = open_store(self.settings)
         self._reopen()
         self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
 
     def close(self) -> None:
-        """Release the generators and the shared HTTP client."""
+        """Finish the running upload job, release the generators and the shared HTTP client."""
+        self.jobs.close()
         for gen in self._generators.values():
             gen.close()
         self._generators.clear()
@@ -90,7 +104,7 @@ class Service:
 
     def _reopen(self) -> None:
         try:
-            self._retriever = open_retriever(self.settings, self.embedder, self.store)
+            self._retriever = open_retriever(self.settings, self.queries, self.store)
             self._load_error = None
         except RagError as exc:
             if self._retriever is not None:
@@ -148,7 +162,8 @@ class Service:
         name = name or self.settings.generator
         with self._gen_lock:
             if name not in self._generators:
-                self._generators[name] = get_generator(name, self.settings, embedder=self.embedder, client=self.http)
+                # Extractive scores sentences with the query batcher, so concurrent answers share calls.
+                self._generators[name] = get_generator(name, self.settings, embedder=self.queries, client=self.http)
             return self._generators[name]
 
     def generator_status(self) -> dict[str, Any]:
@@ -192,9 +207,18 @@ class Service:
     # -- writing ---------------------------------------------------------------------------
     def ingest(self, name: str, data: bytes) -> dict[str, Any]:
         """Add or replace one uploaded document, then swap in the new snapshot."""
-        doc = load_bytes(name, data)  # DocumentError (415) for binary, undecodable or unsupported files
+        return self.ingest_document(load_bytes(name, data), data)
+
+    @staticmethod
+    def read_upload(name: str, data: bytes) -> Document:
+        """The uploaded file as a Document; DocumentError (415) for binary, undecodable or unsupported files."""
+        return load_bytes(name, data)
+
+    def ingest_document(self, doc: Document, data: bytes, on_progress: StageProgress | None = None) -> dict[str, Any]:
+        """Add or replace ``doc`` (uploaded as ``data``), then swap in the new snapshot; ``on_progress``
+        hears each stage."""
         # The bytes are kept with the index, so a rebuild or a new embedder brings the document back.
-        return self._update(add=[doc], uploaded={doc.doc_id: data})
+        return self._update(add=[doc], uploaded={doc.doc_id: data}, on_progress=on_progress)
 
     def delete(self, doc_id: str) -> dict[str, Any]:
         """Remove one document, then swap in the new snapshot."""
@@ -204,7 +228,7 @@ class Service:
         assert self.embedder is not None, "start() loads the embedder"
         with self._write_lock:
             report = update_index(self.settings, self.embedder, store=self.store, **change)
-            retriever = open_retriever(self.settings, self.embedder, self.store)
+            retriever = open_retriever(self.settings, self.queries, self.store)
             self._retriever, self._load_error = retriever, None  # the swap: one reference assignment
             self._checked = time.monotonic()
         return report.to_dict()

@@ -72,6 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer.generate import REGISTRY
     from rag.api.app import create_app
     from rag.api.auth import Keyring
+    from rag.api.protocol import HeaderTimeoutProtocol
 
     Keyring.from_settings(settings)  # a malformed widget key fails here, in one line
     REGISTRY.get(settings.generator)  # and so does an unknown generator name
@@ -81,6 +82,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "log_level": args.log_level,
         "proxy_headers": False,
         "server_header": False,
+        # Slow or idle clients cannot hold connections open: headers within http_header_timeout,
+        # idle keep-alive connections closed after http_keepalive_timeout, and past
+        # http_max_concurrency connections (or requests) at once new requests get 503.
+        "http": HeaderTimeoutProtocol,
+        "timeout_keep_alive": settings.http_keepalive_timeout,
+        "limit_concurrency": settings.http_max_concurrency,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **common)

@@ -26,6 +26,10 @@ class ResumeCache:
         self._prefix = embedder_name.encode() + b"\0"
         self._dim = dim
         self._con = sqlite3.connect(self.path)
+        # A commit per batch must survive the process being killed, not the machine losing power:
+        # WAL without a sync per commit does that (a sync per batch cost ~1.4 s of a 124 KB upload).
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
         self._con.commit()
 
@@ -53,7 +57,8 @@ class ResumeCache:
     def clear(self) -> None:
         """Forget everything (the vectors now live in a snapshot)."""
         self._con.close()
-        self.path.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     def close(self) -> None:
         self._con.close()

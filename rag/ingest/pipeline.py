@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder, token_counter
-from rag.embed.batch import embed_passages
+from rag.embed.batch import Progress, embed_passages
 from rag.embed.resume import ResumeCache
 from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError, InputError, StorageError
 from rag.ingest import uploads
@@ -34,6 +34,9 @@ from rag.text.sentences import passage_sentences
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
+
+# Told what an ingest is doing: (stage, done, total), e.g. ("embedding chunks", 160, 319).
+StageProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -84,12 +87,12 @@ def _chunking(settings: Settings) -> dict[str, Any]:
 
 
 def _embed_sentences(
-    embedder: Embedder, chunks: Sequence[Chunk], progress: bool, resume: ResumeCache
+    embedder: Embedder, chunks: Sequence[Chunk], progress: bool, resume: ResumeCache, on_batch: Progress | None
 ) -> list[Sentences]:
     """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
     spans = [tuple(passage_sentences(c.text)) for c in chunks]
     texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=True) for a, b in sp]
-    vecs = embed_passages(embedder, texts, "embedding sentences", progress, resume)
+    vecs = embed_passages(embedder, texts, "embedding sentences", progress, resume, on_batch)
     out: list[Sentences] = []
     pos = 0
     for sp in spans:
@@ -117,23 +120,35 @@ def update_index(
     progress: bool = False,
     uploaded: Mapping[str, bytes] | None = None,
     store: Store | None = None,
+    on_progress: StageProgress | None = None,
 ) -> IngestReport:
     """Add or replace ``add``, drop ``remove``, and with ``keep_only`` every other document
     (only those read from files under ``prune_under``, when that is given). ``uploaded`` holds the
     file bytes of documents in ``add`` that came through the API: they are kept with the index
     (``rag.ingest.uploads``), and every run merges the kept uploads back in. Writes to ``store``,
-    or to the one the settings name (opened and closed here)."""
+    or to the one the settings name (opened and closed here). ``on_progress`` hears each stage
+    (the API's upload jobs report it)."""
     if store is None:
         own = open_store(settings)
         try:
             return update_index(
-                settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded, own
+                settings, embedder, add, remove, keep_only, prune_under, rebuild, progress, uploaded, own, on_progress
             )
         finally:
             own.close()
     try:
         return _update_index(
-            settings, embedder, list(add), list(remove), keep_only, prune_under, rebuild, progress, uploaded, store
+            settings,
+            embedder,
+            list(add),
+            list(remove),
+            keep_only,
+            prune_under,
+            rebuild,
+            progress,
+            uploaded,
+            store,
+            on_progress,
         )
     except (OSError, sqlite3.OperationalError) as exc:  # sqlite says "database or disk is full"
         # Every write goes to a new snapshot or a temporary file first: the live index is untouched.
@@ -154,8 +169,10 @@ def _update_index(
     progress: bool,
     uploaded: Mapping[str, bytes] | None,
     store: Store,
+    on_progress: StageProgress | None = None,
 ) -> IngestReport:
     t0 = time.perf_counter()
+    stage = on_progress or (lambda name, done, total: None)
     report = IngestReport()
     index_dir = settings.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)  # uploads and the resume cache live here, whatever the store
@@ -200,14 +217,26 @@ def _update_index(
             report.seconds = time.perf_counter() - t0
             return report
 
+        stage("chunking", 0, len(new_docs))
         count, window = token_counter(embedder)
         budget = min(settings.chunk_tokens, window)
         fresh = [c for d in new_docs.values() for c in chunk_document(d, budget, settings.chunk_overlap, count)]
         resume = ResumeCache(index_dir, embedder.name, embedder.dim)
         try:
-            fresh_vecs = embed_passages(embedder, [c.text for c in fresh], "embedding chunks", progress, resume)
+            fresh_vecs = embed_passages(
+                embedder,
+                [c.text for c in fresh],
+                "embedding chunks",
+                progress,
+                resume,
+                lambda done, total: stage("embedding chunks", done, total),
+            )
             fresh_sents: list[Sentences | None] = (
-                list(_embed_sentences(embedder, fresh, progress, resume))
+                list(
+                    _embed_sentences(
+                        embedder, fresh, progress, resume, lambda done, total: stage("embedding sentences", done, total)
+                    )
+                )
                 if settings.sentence_vectors
                 else [None] * len(fresh)
             )
@@ -218,6 +247,7 @@ def _update_index(
         change = Change(
             embedder.name, embedder.dim, _chunking(settings), settings.vector_index, rows, frozenset(drop), rebuild
         )
+        stage("writing index", 0, 1)
         info = store.write(change)
         resume.clear()  # the store holds every vector now
         report.documents, report.chunks, report.version = info.document_count, info.chunks, info.version

@@ -30,10 +30,13 @@ _EMPTY = "\u2205"  # stands in for a text with no content tokens
 class LexicalIndex:
     """BM25 scores of a query against every text of a fixed corpus."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], terms: Sequence[list[str]] | None = None) -> None:
+        """Index ``texts``; pass their ``terms`` (``tokenize`` of each) when already known."""
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
-        tokenized = [tokenize(t) for t in texts]
+        tokenized = [tokenize(t) for t in texts] if terms is None else list(terms)
+        if len(tokenized) != self.size:
+            raise ValueError(f"{len(tokenized)} term lists for {self.size} texts")
         self._df = Counter(t for tokens in tokenized for t in set(tokens))
         if texts:
             # An empty token list would make bm25s skip the document and shift every row id.

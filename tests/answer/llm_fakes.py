@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import socket
 import threading
 import time
@@ -33,6 +34,7 @@ class Script:
     status: int = 200
     body: str = ""
     delay: float = 0.0  # seconds to sleep before the response headers
+    pace: float = 0.0  # seconds between body writes (a slow token stream)
 
 
 def model_reply(request_json: dict[str, Any]) -> list[str]:
@@ -136,7 +138,21 @@ class FakeLLM:
     default: Script = field(default_factory=Script)
     queue: list[Script] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # On the loopback server: responses in progress now and at most, and ones whose client left.
+    active: int = 0
+    max_active: int = 0
+    abandoned: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enter(self) -> None:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+
+    def leave(self, abandoned: bool) -> None:
+        with self._lock:
+            self.active -= 1
+            self.abandoned += abandoned
 
     def next_script(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Script, dict[str, Any]]:
         data = json.loads(body or b"{}")
@@ -181,8 +197,32 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         fake = self.server.fake
         script, data = fake.next_script(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        if script.delay:
-            time.sleep(script.delay)
+        fake.enter()
+        left = False
+        try:
+            left = not self._respond(script, data)
+        finally:
+            fake.leave(left)
+
+    def _client_left(self, seconds: float) -> bool:
+        """Wait ``seconds``, watching the socket: True as soon as the client closes it (as a real
+        model server notices a client that went away and stops generating)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            try:
+                gone = bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+            except OSError:
+                gone = True
+            if gone:
+                self.close_connection = True
+                return True
+        return False
+
+    def _respond(self, script: Script, data: dict[str, Any]) -> bool:
+        """Play ``script``; False when the client left before the response was complete."""
+        if script.delay and self._client_left(script.delay):
+            return False
         try:
             if script.kind == "status":
                 payload = script.body.encode()
@@ -191,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-                return
+                return True
             dialect = DIALECT.get(self.path.split("?")[0], "openai")
             chunks, complete = render(dialect, script, data)
             self.send_response(200)
@@ -204,13 +244,17 @@ class _Handler(BaseHTTPRequestHandler):
                     part = chunk[i : i + 64]
                     self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
                     self.wfile.flush()
+                    if script.pace and self._client_left(script.pace):
+                        return False
             if complete:
                 self.wfile.write(b"0\r\n\r\n")
             else:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+            return True
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True  # the client gave up (timeout test)
+            return False
 
 
 class _Server(ThreadingHTTPServer):

@@ -154,7 +154,8 @@ async def test_planted_markers_never_become_citations(make_settings: Any) -> Non
 async def test_hostile_uploads_are_ingested_or_refused_and_the_rest_stays(make_settings: Any) -> None:
     from tests.ingest.test_hostile_documents import HOSTILE
 
-    async with app_client(make_settings(), headers=SCRIPT) as client:
+    # Every upload within the request (none becomes a background job), so each answers 201 or an error.
+    async with app_client(make_settings(upload_job_bytes=10_000_000), headers=SCRIPT) as client:
         for name, (data, reason) in HOSTILE.items():
             r = await client.post("/v1/documents", files={"file": (name, data)})
             if reason is None:

@@ -8,13 +8,13 @@ newline-delimited JSON (Ollama).
 Retries happen only before the first piece of text: once a client has been sent part of an answer,
 starting over would duplicate it. Connection failures, timeouts, 429 and 5xx are retried; other
 4xx (bad key, unknown model) and malformed output are not, since the same request fails again.
+A cancelled generation (``rag.answer.generate.cancel``: the client left) is never retried.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,6 +22,7 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from rag.answer.generate import Generator
+from rag.answer.generate.cancel import cancellable_transport, pause, raise_if_cancelled
 from rag.answer.prompt import Prompt, build_prompt
 from rag.config import Settings
 from rag.embed import Embedder
@@ -70,7 +71,7 @@ class HttpGenerator(Generator):
         """The HTTP client (injected, or built on first use from the timeout setting)."""
         if self._client is None:
             timeout = httpx.Timeout(self.settings.llm_timeout, connect=min(10.0, self.settings.llm_timeout))
-            self._client = httpx.Client(timeout=timeout)
+            self._client = httpx.Client(timeout=timeout, transport=cancellable_transport())
         return self._client
 
     def close(self) -> None:
@@ -92,6 +93,7 @@ class HttpGenerator(Generator):
         prompt = build_prompt(question, list(passages), language, self.settings)
         attempts = max(0, self.settings.llm_retries) + 1
         for attempt in range(1, attempts + 1):
+            raise_if_cancelled()
             sent = False
             try:
                 for piece in self._attempt(prompt):
@@ -101,13 +103,17 @@ class HttpGenerator(Generator):
                     raise GeneratorError(f"{self.name} returned an empty completion")
                 return
             except _RetryableError as exc:
+                raise_if_cancelled()  # the failure was our own doing: the socket was cut on purpose
                 if sent or attempt == attempts:
                     raise GeneratorError(exc.message) from exc
                 delay = self.settings.llm_retry_backoff * 2 ** (attempt - 1)
                 log.warning(
                     "%s failed (%s); retry %d of %d in %.2fs", self.name, exc.message, attempt, attempts - 1, delay
                 )
-                time.sleep(delay)
+                pause(delay)
+            except GeneratorError:
+                raise_if_cancelled()  # a stream cut short by a cancel is not a backend failure
+                raise
 
     def _attempt(self, prompt: Prompt) -> Iterator[str]:
         request = self.build_request(prompt)

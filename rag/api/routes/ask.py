@@ -8,18 +8,19 @@ The stream's wire format is fixed (the browser widget parses it)::
     event: error       data: {"error": {"code", "message"}}   (instead of the rest, on failure)
 
 Bad input is answered with a JSON error before the stream starts; only failures after the first
-byte (a backend dying mid-answer) arrive as an ``error`` event.
+byte (a backend dying mid-answer, no LLM slot freeing up in time) arrive as an ``error`` event.
+Answers from an LLM run under the generation limits of ``rag.api.limits``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
 import anyio.to_thread
 import msgspec
-from litestar import Response, post
+from litestar import Request, Response, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
@@ -27,8 +28,7 @@ from rag import validate
 from rag.answer.generate import generator_name
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.api.deps import MetricsDep, ServiceDep
-from rag.api.metrics import Metrics
-from rag.api.streaming import SSE_HEADERS, answer_events, sse
+from rag.api.streaming import SSE_HEADERS, sse
 from rag.text.tokens import count_tokens
 
 
@@ -42,7 +42,9 @@ class AskRequest(msgspec.Struct):
 
 
 @post("/v1/ask", status_code=200, summary="Answer a question with citations", tags=["answers"])
-async def ask(data: JSONBody[AskRequest], service: ServiceDep, metrics: MetricsDep) -> Response[Any]:
+async def ask(
+    request: Request[Any, Any, Any], data: JSONBody[AskRequest], service: ServiceDep, metrics: MetricsDep
+) -> Response[Any]:
     """The same object as `rag ask --json`; with ``"stream": true``, text/event-stream."""
     s = service.settings
     question, top_k = validate.text(data.question, s), validate.top_k(data.top_k, s)
@@ -53,14 +55,16 @@ async def ask(data: JSONBody[AskRequest], service: ServiceDep, metrics: MetricsD
     if data.stream:
         # Retrieval and the refusal check run here, so their errors are still plain JSON responses.
         events = await anyio.to_thread.run_sync(partial(stream_answer, question, retriever, generator, s, top_k=top_k))
-        return Stream(ask_events(events, metrics), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
-    answer = await anyio.to_thread.run_sync(partial(answer_question, question, retriever, generator, s, top_k=top_k))
+        pairs = service.limits.stream(request, generator, events, metrics)
+        return Stream(ask_events(pairs), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
+    run = partial(answer_question, question, retriever, generator, s, top_k=top_k)
+    answer = await service.limits.answer(request, generator, run)
     body = answer.to_dict()
     metrics.observe_answer(body, count_tokens(body["answer"]))
     return Response(body, headers=headers)
 
 
-async def ask_events(events: Iterator[Any], metrics: Metrics) -> AsyncIterator[bytes]:
-    """The pipeline's events as SSE frames in the wire format above."""
-    async for kind, data in answer_events(events, metrics):
+async def ask_events(pairs: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[bytes]:
+    """The pipeline's (kind, data) events as SSE frames in the wire format above."""
+    async for kind, data in pairs:
         yield sse(kind, data)

@@ -1,13 +1,17 @@
 """Admin routes: list, upload and delete indexed documents.
 
-An upload is ingested at once: a new index snapshot is built beside the live one and swapped in
-(see ``Service``), so questions asked meanwhile are answered from the old snapshot, never from a
-half-built one. Uploads come as ``multipart/form-data`` (field ``file``) or as the raw body with
-``?filename=``; the suffix picks the format (.txt, .md, .html).
+A small upload is ingested within the request (``201`` with the ingest report): a new index
+snapshot is built beside the live one and swapped in (see ``Service``), so questions asked
+meanwhile are answered from the old snapshot, never from a half-built one. A larger one (over
+``RAG_UPLOAD_JOB_BYTES``), one sent with ``Prefer: respond-async``, and any upload while a job is
+still running become a background job (``rag.api.jobs``): ``202`` with the job's URL, once the file
+has been read and checked. Uploads come as ``multipart/form-data`` (field ``file``) or as the raw
+body with ``?filename=``; the suffix picks the format (.txt, .md, .html).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -17,9 +21,13 @@ from litestar.params import FromPath, FromQuery
 
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
+from rag.api.metrics import Metrics
+from rag.api.service import Service
 from rag.config import Settings
 from rag.errors import InputError
 from rag.ingest.load import upload_name
+from rag.ingest.pipeline import StageProgress
+from rag.types import Document
 
 ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
@@ -53,20 +61,34 @@ def check_upload_size(size: int, settings: Settings) -> None:
 async def upload_document(
     request: Request[Any, Any, Any], service: ServiceDep, metrics: MetricsDep, filename: FromQuery[str | None] = None
 ) -> Response[dict[str, Any]]:
-    """Ingest one file and swap the index; returns the ingest report."""
+    """Ingest one file and swap the index: 201 and the ingest report, or 202 and a job URL."""
     length = request.headers.get("content-length", "")
     if length.isdigit():  # refuse before reading a body that is too large anyway
         check_upload_size(int(length) - MULTIPART_SLACK, service.settings)
     raw_name, data = await _read_upload(request, filename)
     name = upload_name(raw_name)
     check_upload_size(len(data), service.settings)
+    doc = await anyio.to_thread.run_sync(service.read_upload, name, data)
+    wants_async = "respond-async" in request.headers.get("prefer", "").lower()
+    if wants_async or len(data) > service.settings.upload_job_bytes or service.jobs.busy:
+        job = service.jobs.submit(name, len(data), partial(_ingest, service, metrics, doc, data))
+        url = f"/v1/jobs/{job['id']}"
+        body = {"doc_id": name, "job_id": job["id"], "status": job["status"], "url": url}
+        return Response(body, status_code=202, headers={"Location": url})
+    report = await anyio.to_thread.run_sync(_ingest, service, metrics, doc, data)
+    return Response({"doc_id": name, "report": report}, status_code=201)
+
+
+def _ingest(
+    service: Service, metrics: Metrics, doc: Document, data: bytes, on_progress: StageProgress | None = None
+) -> dict[str, Any]:
     try:
-        report = await anyio.to_thread.run_sync(service.ingest, name, data)
+        report = service.ingest_document(doc, data, on_progress)
     except Exception:
         metrics.ingests.labels("failed").inc()
         raise
     metrics.ingests.labels("ok").inc()
-    return Response({"doc_id": name, "report": report}, status_code=201)
+    return report
 
 
 @delete("/{doc_id:path}", opt=ADMIN, status_code=200, summary="Remove a document", tags=["documents"])

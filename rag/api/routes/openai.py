@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 from litestar.response import Stream
 
@@ -24,8 +25,7 @@ from rag import validate
 from rag.answer.generate import REGISTRY
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.api.deps import MetricsDep, ServiceDep
-from rag.api.metrics import Metrics
-from rag.api.streaming import SSE_HEADERS, answer_events, sse
+from rag.api.streaming import SSE_HEADERS, sse
 from rag.errors import InputError
 from rag.text.tokens import count_tokens
 
@@ -72,7 +72,9 @@ async def list_models(service: ServiceDep) -> dict[str, Any]:
 
 
 @post("/v1/chat/completions", status_code=200, summary="OpenAI-compatible chat completion", tags=["openai"])
-async def chat_completions(data: JSONBody[ChatRequest], service: ServiceDep, metrics: MetricsDep) -> Response[Any]:
+async def chat_completions(
+    request: Request[Any, Any, Any], data: JSONBody[ChatRequest], service: ServiceDep, metrics: MetricsDep
+) -> Response[Any]:
     """A ``chat.completion``, or ``chat.completion.chunk`` events ending in ``data: [DONE]``."""
     s = service.settings
     question, top_k = validate.text(last_user_text(data.messages), s), validate.top_k(data.top_k, s)
@@ -84,8 +86,9 @@ async def chat_completions(data: JSONBody[ChatRequest], service: ServiceDep, met
     headers = {"X-Index-Version": retriever.index_version}
     if data.stream:
         events = await anyio.to_thread.run_sync(stream_answer, *args)
-        return Stream(chunks(events, metrics, meta), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
-    answer = await anyio.to_thread.run_sync(answer_question, *args)
+        pairs = service.limits.stream(request, generator, events, metrics)
+        return Stream(chunks(pairs, meta), media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
+    answer = await service.limits.answer(request, generator, partial(answer_question, *args))
     body = answer.to_dict()
     completion = count_tokens(body["answer"])
     metrics.observe_answer(body, completion)
@@ -114,10 +117,10 @@ def _chunk(meta: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return sse(None, {**meta, "object": "chat.completion.chunk", "choices": [choice], **extra})
 
 
-async def chunks(events: Iterator[Any], metrics: Metrics, meta: dict[str, Any]) -> AsyncIterator[bytes]:
-    """The pipeline's events as OpenAI stream chunks; an error chunk ends a failed stream."""
+async def chunks(pairs: AsyncIterator[tuple[str, Any]], meta: dict[str, Any]) -> AsyncIterator[bytes]:
+    """The pipeline's (kind, data) events as OpenAI stream chunks; an error chunk ends a failed stream."""
     yield _chunk(meta, {"role": "assistant", "content": ""})
-    async for kind, data in answer_events(events, metrics):
+    async for kind, data in pairs:
         if kind == "delta" and data.get("text"):
             yield _chunk(meta, {"content": data["text"]})
         elif kind == "done":

@@ -2,10 +2,12 @@
 
 Cost of a write: unchanged documents are carried without embedding them again, but their chunks,
 vectors and sentence vectors are copied into the new snapshot and BM25 is rebuilt over every
-chunk, so adding one document costs time in proportion to the corpus (about 0.33 ms a chunk for
-BM25 alone). That buys crash safety for free: ``CURRENT`` names a complete snapshot at every
-instant. A corpus that grows by uploads well past one machine's comfort is what ``RAG_STORE=milvus``
-is for (docs/store.md).
+chunk, so adding one document costs time in proportion to the corpus. Each chunk's BM25 terms are
+stored in the snapshot (the chunk store's ``terms`` table), so carried chunks are not stemmed
+again: stemming every chunk of the corpus was most of an upload's time outside embedding. That
+buys crash safety for free: ``CURRENT`` names a complete snapshot at every instant. A corpus that
+grows by uploads well past one machine's comfort is what ``RAG_STORE=milvus`` is for
+(docs/store.md).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.store.base import Change, IndexInfo, Sentences
 from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import read_chunks, read_sentences, write_chunks
+from rag.store.faiss.chunks import read_chunks, read_sentences, read_terms, write_chunks
 from rag.store.faiss.vectors import FaissStore
 from rag.store.lexical import BM25_DIR, LexicalIndex
+from rag.text.terms import tokenize
 from rag.types import Chunk
 
 
@@ -62,14 +65,22 @@ class FaissBackend:
         old_chunks: list[Chunk] = []
         old_vecs: np.ndarray | None = None
         old_sents: dict[int, Sentences] = {}
+        old_terms: list[list[str]] | None = None
         if old is not None:
             snap = snapshot.current_dir(self.index_dir)
             old_chunks, old_vecs = read_chunks(snap, with_vectors=True)
+            old_terms = read_terms(snap, len(old_chunks))
             if old.chunking == change.chunking and change.chunking.get("sentence_vectors"):
                 old_sents = read_sentences(snap, old.dim)
         replaced = {d.doc_id for d in change.add} | set(change.remove)
         kept = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
-        chunks = [old_chunks[i] for i in kept] + [c for d in change.add for c in d.chunks]
+        fresh = [c for d in change.add for c in d.chunks]
+        chunks = [old_chunks[i] for i in kept] + fresh
+        # BM25 terms of the chunks carried over come from the old snapshot, not from stemming again.
+        kept_terms = (
+            [old_terms[i] for i in kept] if old_terms is not None else [tokenize(old_chunks[i].text) for i in kept]
+        )
+        terms = kept_terms + [tokenize(c.text) for c in fresh]
         sentences: list[Sentences | None] = [old_sents.get(i) for i in kept]
         for d in change.add:
             sentences.extend(d.sentences or [None] * len(d.chunks))
@@ -82,9 +93,9 @@ class FaissBackend:
         docs.update({d.doc_id: d.meta for d in change.add})
         version = snapshot.new_version()
         with snapshot.staging(self.index_dir, version) as tmp:
-            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences)
+            write_chunks(tmp, zip(chunks, vectors, strict=False), sentences, terms)
             FaissStore.build(vectors, change.vector_index).save(tmp)
-            LexicalIndex([c.text for c in chunks]).save(tmp)
+            LexicalIndex([c.text for c in chunks], terms).save(tmp)
             snapshot.write_manifest(
                 tmp,
                 {

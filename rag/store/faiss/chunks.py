@@ -2,7 +2,8 @@
 
 Row ``row`` of ``chunks`` is row ``row`` of the vector store. Vectors are kept here too (float32
 blobs) so an incremental ingest can carry unchanged documents into a new snapshot without
-embedding them again.
+embedding them again, and so are each chunk's BM25 terms, so it need not tokenize them again
+(stemming every chunk of the corpus was most of an upload's time outside embedding).
 """
 
 from __future__ import annotations
@@ -30,13 +31,19 @@ CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE TABLE sentences (
     row INTEGER PRIMARY KEY, spans TEXT NOT NULL, vectors BLOB NOT NULL
 );
+CREATE TABLE terms (
+    row INTEGER PRIMARY KEY, terms TEXT NOT NULL
+);
 """
 
 
 def write_chunks(
-    directory: Path, rows: Iterable[tuple[Chunk, np.ndarray]], sentences: Iterable[Sentences | None] = ()
+    directory: Path,
+    rows: Iterable[tuple[Chunk, np.ndarray]],
+    sentences: Iterable[Sentences | None] = (),
+    terms: Iterable[list[str]] = (),
 ) -> int:
-    """Write a new chunk store in ``directory``; returns the number of rows."""
+    """Write a new chunk store in ``directory`` (with each row's BM25 terms); returns the number of rows."""
     path = directory / FILENAME
     con = sqlite3.connect(path)
     try:
@@ -65,6 +72,8 @@ def write_chunks(
                     "INSERT INTO sentences VALUES (?,?,?)",
                     (row, json.dumps(spans), np.asarray(vecs, dtype=np.float32).tobytes()),
                 )
+        # Terms are stems and numbers, never containing a space.
+        con.executemany("INSERT INTO terms VALUES (?,?)", ((row, " ".join(t)) for row, t in enumerate(terms)))
         con.commit()
         return n
     finally:
@@ -121,3 +130,19 @@ def read_sentences(directory: Path, dim: int) -> dict[int, Sentences]:
         return out
     except (sqlite3.DatabaseError, ValueError) as exc:
         raise IndexCorruptError(f"{directory / FILENAME}: sentence vectors are unreadable: {exc}") from None
+
+
+def read_terms(directory: Path, rows: int) -> list[list[str]] | None:
+    """Every row's BM25 terms, or None when the snapshot predates stored terms (or lacks some)."""
+    try:
+        con = _connect(directory)
+        try:
+            has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='terms'").fetchone()
+            found = con.execute("SELECT row, terms FROM terms ORDER BY row").fetchall() if has else []
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(f"{directory / FILENAME}: stored terms are unreadable: {exc}") from None
+    if len(found) != rows or any(r != i for i, (r, _) in enumerate(found)):
+        return None
+    return [t.split() for _, t in found]
