@@ -85,7 +85,7 @@ class Settings:
     max_question_chars: int = 2000
     max_top_k: int = 50
     max_body_bytes: int = 1_000_000
-    max_upload_bytes: int = 10_000_000
+    max_upload_bytes: int = 50_000_000  # PDFs with pictures run to tens of MB
     # Path of the XQuAD-ru benchmark (used by evals and benchmarks).
     xquad_path: Path = PROJECT_ROOT.parent / "shared" / "benchmarks" / "xquad-ru" / "xquad.ru.json"
 

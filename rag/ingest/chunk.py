@@ -96,5 +96,8 @@ def chunk_document(doc: Document, max_tokens: int = 200, overlap: int = 1) -> li
     for n, (a, b) in enumerate(groups):
         start, end = spans[a][0], spans[b][1]
         title = _section_title(doc, headings, start)
-        chunks.append(Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, title, doc.text[start:end], start, end, n))
+        text = doc.text[start:end]
+        chunks.append(
+            Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, title, text, start, end, n, doc.page_at(start))
+        )
     return chunks

@@ -190,6 +190,7 @@ def update_index(
                 "title": d.title,
                 "chunks": per_doc[d.doc_id],
                 "chars": len(d.text),
+                **({"pages": len(d.pages)} if d.pages else {}),
                 **({"path": d.path} if d.path else {}),
             }
         version = snapshot.new_version()

@@ -3,7 +3,8 @@
 An upload is ingested at once: a new index snapshot is built beside the live one and swapped in
 (see ``Service``), so questions asked meanwhile are answered from the old snapshot, never from a
 half-built one. Uploads come as ``multipart/form-data`` (field ``file``) or as the raw body with
-``?filename=``; the suffix picks the format (.txt, .md, .html).
+``?filename=``. PDF and DOCX are recognised by their content, text formats by the suffix
+(.txt, .md, .html); a PDF's pages are listed with it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from litestar.params import FromPath, FromQuery
 
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
-from rag.ingest.load import SUPPORTED
+from rag.errors import DocumentError
+from rag.ingest.loaders import sniff
 
 ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
@@ -27,7 +29,7 @@ MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multi
 
 @get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
 async def list_documents(service: ServiceDep) -> dict[str, Any]:
-    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash"}, ...]}``."""
+    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash", "pages"?}, ...]}``."""
     return {"documents": await anyio.to_thread.run_sync(service.documents)}
 
 
@@ -55,12 +57,12 @@ async def upload_document(
     name = Path(name.replace("\\", "/")).name  # never trust a client's directories
     if not name:
         raise ApiError(400, "missing_filename", "name the file: multipart filename or ?filename=doc.txt")
-    if Path(name).suffix.lower() not in SUPPORTED:
-        raise ApiError(
-            415, "unsupported_file_type", f"{name}: unsupported file type; supported: {', '.join(SUPPORTED)}"
-        )
     if len(data) > limit:
         raise ApiError(413, "upload_too_large", f"the upload is over the limit of {limit} bytes")
+    try:
+        sniff(name, data)  # PDF and DOCX by content, whatever the name; text formats by suffix
+    except DocumentError as exc:
+        raise ApiError(415, "unsupported_file_type", exc.message) from None
     try:
         report = await anyio.to_thread.run_sync(service.ingest, name, data)
     except Exception:
