@@ -37,7 +37,7 @@ _PAGE_NUMBER = re.compile(
     r"^(?:(?:page|p\.|стр\.?|страница|с\.)\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:of|из|/)\s*\d{1,4})?$", re.I
 )
 _BULLET = re.compile(r"^(?:[•◦▪●■–—*-]\s|\d{1,3}[.)]\s)")
-_END = ".!?…:;»\")"
+_END = '.!?…:;»")'
 _SPLIT_WORD = re.compile(rf"([^\W\d_]+){HYPHEN}(\f?)([^\W\d_]+)(\S*)")
 _COMPOUND_STEM = re.compile(r"[а-яё]{2,}(?:но|ско|цко|ово|ево|ено|ико)$")
 
@@ -65,23 +65,29 @@ def _edge_key(text: str) -> str:
 def strip_running(pages: Sequence[Sequence[Line]]) -> list[list[Line]]:
     """Pages without their running headers, footers and page numbers."""
     edges: list[set[int]] = []
-    seen: Counter[str] = Counter()
+    keys: Counter[str] = Counter()
+    same: Counter[str] = Counter()
     for lines in pages:
         order = sorted(range(len(lines)), key=lambda i: -lines[i].baseline)
         edge = set(order[:_EDGE_LINES] + order[-_EDGE_LINES:])
         edges.append(edge)
-        seen.update({_edge_key(lines[i].text) for i in edge})
+        keys.update({_edge_key(lines[i].text) for i in edge})
+        same.update({lines[i].text for i in edge})
     need = max(2, (len(pages) + 1) // 2)
-    out = []
-    for lines, edge in zip(pages, edges, strict=True):
-        out.append(
-            [
-                line
-                for i, line in enumerate(lines)
-                if i not in edge or (seen[_edge_key(line.text)] < need and not _PAGE_NUMBER.match(line.text.strip()))
-            ]
-        )
-    return out
+    sizes = [line.height for lines in pages for line in lines]
+    body = statistics.median(sizes) if sizes else 0.0
+
+    def running(line: Line) -> bool:
+        if same[line.text] >= need or _PAGE_NUMBER.match(line.text):
+            return True
+        # Text that differs only in its numbers ("3/12", "стр. 4") is a running line when set no
+        # larger than the body text; headings "Глава 1", "Глава 2" are set larger.
+        return keys[_edge_key(line.text)] >= need and line.height <= body * 1.05
+
+    return [
+        [x for i, x in enumerate(lines) if i not in edge or not running(x)]
+        for lines, edge in zip(pages, edges, strict=True)
+    ]
 
 
 def continues(before: str, after: str) -> bool:
@@ -192,10 +198,12 @@ def join_pages(pages: Sequence[Sequence[str]]) -> tuple[str, tuple[int, ...]]:
     for k, paras in enumerate(dehyphenate(paged)):
         if k:
             moved = text.endswith("\f")  # the page's first word went to the page before
-            prev_end = text.rstrip("\f")
             first = next((p for p in paras if p), "")
-            glue = " " if moved or continues(prev_end, first) else "\n\n"
-            text = (text if moved else text + "\f") + glue
-        starts.append(len(text) if k else 0)
+            glue = " " if moved or continues(text, first) else "\n\n"
+            text = text if moved else text + "\f"
+            starts.append(len(text))
+            text += glue
+        else:
+            starts.append(0)
         text += "\n\n".join(p for p in paras if p)
     return text, tuple(starts)
