@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,27 +62,40 @@ def _edge_key(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text)).strip().casefold()
 
 
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:8])
+
+
+def _runs_with_pages(seen: Sequence[tuple[int, tuple[int, ...]]]) -> bool:
+    """Whether every number in lines of one pattern is fixed or moves with the page ("3/12", "стр. 4")."""
+    for column in zip(*(numbers for _, numbers in seen), strict=False):
+        if len(set(column)) > 1 and len({n - page for n, (page, _) in zip(column, seen, strict=True)}) > 1:
+            return False
+    return True
+
+
 def strip_running(pages: Sequence[Sequence[Line]]) -> list[list[Line]]:
     """Pages without their running headers, footers and page numbers."""
     edges: list[set[int]] = []
-    keys: Counter[str] = Counter()
-    same: Counter[str] = Counter()
-    for lines in pages:
+    seen: dict[str, dict[int, tuple[int, ...]]] = defaultdict(dict)  # pattern -> page -> its numbers
+    for k, lines in enumerate(pages):
         order = sorted(range(len(lines)), key=lambda i: -lines[i].baseline)
-        edge = set(order[:_EDGE_LINES] + order[-_EDGE_LINES:])
-        edges.append(edge)
-        keys.update({_edge_key(lines[i].text) for i in edge})
-        same.update({lines[i].text for i in edge})
+        edges.append(set(order[:_EDGE_LINES] + order[-_EDGE_LINES:]))
+        for i in edges[-1]:
+            seen[_edge_key(lines[i].text)].setdefault(k, _numbers(lines[i].text))
     need = max(2, (len(pages) + 1) // 2)
     sizes = [line.height for lines in pages for line in lines]
     body = statistics.median(sizes) if sizes else 0.0
 
     def running(line: Line) -> bool:
-        if same[line.text] >= need or _PAGE_NUMBER.match(line.text):
+        if _PAGE_NUMBER.match(line.text):
             return True
-        # Text that differs only in its numbers ("3/12", "стр. 4") is a running line when set no
-        # larger than the body text; headings "Глава 1", "Глава 2" are set larger.
-        return keys[_edge_key(line.text)] >= need and line.height <= body * 1.05
+        found = seen[_edge_key(line.text)]
+        if len(found) < need or not _runs_with_pages(list(found.items())):
+            return False
+        # Numbered headings ("Глава 1", "Глава 2" on pages 1 and 2) also move with the pages; they
+        # are set larger than the body text, page numbers and running titles are not.
+        return len(set(found.values())) == 1 or line.height <= body * 1.05
 
     return [
         [x for i, x in enumerate(lines) if i not in edge or not running(x)]
@@ -93,7 +106,9 @@ def strip_running(pages: Sequence[Sequence[Line]]) -> list[list[Line]]:
 def continues(before: str, after: str) -> bool:
     """Whether text ``after`` carries on the sentence that ``before`` left unfinished."""
     before, after = before.rstrip(), after.lstrip()
-    return bool(before and after) and before[-1] not in _END and (after[0].islower() or before[-1] in f"-{HYPHEN}")
+    if not (before and after) or before[-1] in _END:
+        return False
+    return after[0].islower() or after[0].isdigit() or before[-1] in f"-{HYPHEN}"
 
 
 def _breaks(prev: Line, cur: Line, pitch: float | None) -> bool:
