@@ -4,16 +4,14 @@ A PDF holds glyphs at positions, not paragraphs. Given each page's lines in the 
 reads them (content order: right for the columns of Chromium, Word and LaTeX output), this module
 
 - drops running headers and footers: a line among the two top-most or two bottom-most of its page
-  whose text, digits aside ("3/12", "стр. 4"), repeats on at least half of the pages (two at
-  least), and a bare page number at either edge of any page;
+  whose text repeats on at least half of the pages (two at least), any number in it fixed or
+  moving with the page ("3/12", "стр. 4"; larger type, as in "Глава 2", is a heading and stays),
+  and a bare page number at either edge of any page;
 - starts a new paragraph where the gap between lines is clearly wider than the page's usual line
   pitch, where the text size changes (a heading), where a line jumps up or across (a new column),
   or where an indented line follows a sentence's end; a paragraph whose last line ends mid-sentence
-  and whose next line starts in lower case carries on across columns and pages;
-- joins words hyphenated at line ends. Whether "культурно-" + "гуманитарный" keeps its hyphen and
-  "инфор-" + "мация" loses it is decided by the document's own words: the joined word, or its
-  stem, seen elsewhere means join; both halves seen as words mean keep; else a Russian
-  compound-adjective stem ("-но", "-ско" of four letters and more) keeps it, and anything else joins.
+  and whose next line starts in lower case or with a digit carries on across columns and pages;
+- marks words hyphenated at line ends, for ``hyphens`` to join with or without their hyphen.
 
 Pages are joined with a form feed after each page but the last, so a character's page is the
 number of form feeds before it, and offsets into the text stay plain offsets.
@@ -27,9 +25,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.text.terms import tokenize
+from rag.ingest.loaders.hyphens import HYPHEN, dehyphenate
 
-HYPHEN = "\ufffe"  # a hyphen at a line end, undecided yet (PDFium's own marker for one)
 _BREAK_GAP = 1.3  # pitch over the usual one that starts a paragraph
 _SIZE_CHANGE = 0.15  # relative change of line height that starts one (headings)
 _EDGE_LINES = 2  # lines at the top and bottom of a page that may be running headers or footers
@@ -38,8 +35,6 @@ _PAGE_NUMBER = re.compile(
 )
 _BULLET = re.compile(r"^(?:[•◦▪●■–—*-]\s|\d{1,3}[.)]\s)")
 _END = '.!?…:;»")'
-_SPLIT_WORD = re.compile(rf"([^\W\d_]+){HYPHEN}(\f?)([^\W\d_]+)(\S*)")
-_COMPOUND_STEM = re.compile(r"[а-яё]{2,}(?:но|ско|цко|ово|ево|ено|ико)$")
 
 
 @dataclass(frozen=True)
@@ -155,45 +150,6 @@ def paragraphs(lines: Sequence[Line]) -> list[str]:
         else:
             groups[-1].append(cur.text)
     return [p for p in (_join(g) for g in groups) if p]
-
-
-def _vocabulary(pages: Sequence[Sequence[str]]) -> tuple[set[str], set[str]]:
-    """Words (lower case, hyphenated compounds kept whole) and stems of the text, split words aside."""
-    text = " ".join(" ".join(p) for p in pages)
-    text = _SPLIT_WORD.sub(" ", text)
-    words = set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text.lower()))
-    words |= {part for w in words if "-" in w for part in w.split("-")}
-    return words, set(tokenize(text))
-
-
-def _stem(word: str) -> str:
-    stems = tokenize(word)
-    return stems[0] if stems else word.lower()
-
-
-def _keep_hyphen(left: str, right: str, words: set[str], stems: set[str]) -> bool:
-    joined, compound = (left + right).lower(), f"{left}-{right}".lower()
-    if joined in words:
-        return False
-    if compound in words:
-        return True
-    if _stem(joined) in stems:
-        return False
-    if left.lower() in words and (right.lower() in words or _stem(right) in stems):
-        return True
-    return bool(_COMPOUND_STEM.search(left.lower())) and len(right) >= 4
-
-
-def dehyphenate(pages: Sequence[Sequence[str]]) -> list[list[str]]:
-    """Every word split at a line end joined, with or without its hyphen."""
-    words, stems = _vocabulary(pages)
-
-    def fix(m: re.Match[str]) -> str:
-        left, page_break, right, tail = m.groups()
-        hyphen = "-" if _keep_hyphen(left, right, words, stems) else ""
-        return f"{left}{hyphen}{right}{tail}{page_break}"
-
-    return [[_SPLIT_WORD.sub(fix, p).replace(HYPHEN, "-") for p in paras] for paras in pages]
 
 
 def join_pages(pages: Sequence[Sequence[str]]) -> tuple[str, tuple[int, ...]]:

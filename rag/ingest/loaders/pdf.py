@@ -2,7 +2,7 @@
 
 PDFium was chosen by measurement (``evals/bench_pdf.py``, table in docs/ingest.md): it read
 Chromium-, ReportLab- and fpdf2-made Russian and English PDFs with the best fidelity of the three
-candidates, about 10-40 times faster than pypdf and pdfminer.six, and in little memory; it is
+candidates, 3-8 times faster than pypdf and pdfminer.six, in similar memory; it is
 Chromium's own PDF engine, and its licence (Apache-2.0 / BSD-3-Clause) suits the project.
 
 PDFium reads a page's lines in content order and gives each character's box; from one box per line
