@@ -113,7 +113,7 @@ class Settings:
     max_question_chars: int = 2000
     max_top_k: int = 50
     max_body_bytes: int = 1_000_000
-    max_upload_bytes: int = 10_000_000
+    max_upload_bytes: int = 50_000_000  # PDFs with pictures run to tens of MB
     # External benchmarks (used by `rag eval` and benchmarks), from the working directory: XQuAD-ru,
     # TyDi-ru (open half) and XQuAD English (all paragraphs, open half of the questions).
     xquad_path: Path = Path("../shared/benchmarks/xquad-ru/xquad.ru.json")

@@ -3,7 +3,8 @@
 An upload is ingested at once: a new index snapshot is built beside the live one and swapped in
 (see ``Service``), so questions asked meanwhile are answered from the old snapshot, never from a
 half-built one. Uploads come as ``multipart/form-data`` (field ``file``) or as the raw body with
-``?filename=``; the suffix picks the format (.txt, .md, .html).
+``?filename=``. PDF and DOCX are recognised by their content, text formats by the suffix
+(.txt, .md, .html); a PDF's pages are listed with it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from litestar.params import FromPath, FromQuery
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
 from rag.config import Settings
-from rag.errors import InputError
+from rag.errors import DocumentError, InputError
 from rag.ingest.load import upload_name
+from rag.ingest.loaders import sniff
 
 ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
@@ -28,7 +30,7 @@ MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multi
 
 @get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
 async def list_documents(service: ServiceDep) -> dict[str, Any]:
-    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash"}, ...]}``."""
+    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash", "pages"?}, ...]}``."""
     return {"documents": await anyio.to_thread.run_sync(service.documents)}
 
 
@@ -60,6 +62,10 @@ async def upload_document(
     raw_name, data = await _read_upload(request, filename)
     name = upload_name(raw_name)
     check_upload_size(len(data), service.settings)
+    try:
+        sniff(name, data)  # PDF and DOCX by content, whatever the name; text formats by suffix
+    except DocumentError as exc:
+        raise ApiError(415, "unsupported_file_type", exc.message) from None
     try:
         report = await anyio.to_thread.run_sync(service.ingest, name, data)
     except Exception:
