@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-upload bench-retrieval clean
+.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-upload bench-retrieval bench-pdf clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench-retrieval: setup  ## retrieval on XQuAD-ru with fusion and chunk-size comp
 	$(BIN)/python evals/bench_retrieval.py --fusion rrf convex --json build/bench/retrieval.json
 	$(BIN)/python evals/bench_store.py --json build/bench/store.json
 	$(BIN)/python evals/bench_upload.py --chunks 20000
+
+bench-pdf: setup system-deps  ## PDF libraries compared (fidelity, speed, memory) and a 300-page PDF ingested
+	$(BIN)/python evals/bench_pdf.py --pages 300
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -113,7 +113,7 @@ class Settings:
     max_question_chars: int = 2000
     max_top_k: int = 50
     max_body_bytes: int = 1_000_000
-    max_upload_bytes: int = 10_000_000
+    max_upload_bytes: int = 50_000_000  # PDFs with pictures run to tens of MB
     # Uploads larger than this many bytes are ingested as a background job: the request answers
     # 202 with a job URL (GET /v1/jobs/{id}); smaller ones are ingested within the request.
     upload_job_bytes: int = 64_000

@@ -6,6 +6,7 @@ Ingest: ``Document`` → ``Chunk``. Question: ``Passage`` (a chunk with a retrie
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,13 @@ class Document:
     text: str
     content_hash: str  # sha256 of the decoded text
     path: str = ""  # absolute path of the file it was read from; empty for uploads and datasets
+    # Paged formats (PDF): the offset in ``text`` where each page starts; page n starts at pages[n - 1].
+    # Every page after the first begins right after a form feed ("\f") that ends the page before it.
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character ``offset``, or None for formats without pages."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,17 @@ class Chunk:
     start: int  # character offset into Document.text
     end: int
     ordinal: int  # position of the chunk within its document
+    # 1-based page where the chunk starts (paged formats only); a page break inside it is a "\f".
+    page_start: int | None = None
+
+    @property
+    def page_end(self) -> int | None:
+        """The page where the chunk ends."""
+        return None if self.page_start is None else self.page_start + self.text.count("\f")
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of character ``offset`` of ``text``."""
+        return None if self.page_start is None else self.page_start + self.text.count("\f", 0, offset)
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,8 @@ class Passage:
             "text": c.text,
             "start": c.start,
             "end": c.end,
+            "page_start": c.page_start,
+            "page_end": c.page_end,
         }
 
 
@@ -79,11 +100,13 @@ class Citation:
     start: int
     end: int
     score: float
+    page: int | None = None  # 1-based page of the quoted text (or of the passage's start); None without pages
 
     @classmethod
-    def from_passage(cls, n: int, passage: Passage) -> Citation:
+    def from_passage(cls, n: int, passage: Passage, at: int = 0) -> Citation:
+        """Cite ``passage``; ``at`` is where in its text the quoted part starts (it picks the page)."""
         c = passage.chunk
-        return cls(n, c.chunk_id, c.doc_id, c.source, c.title, c.text, c.start, c.end, passage.score)
+        return cls(n, c.chunk_id, c.doc_id, c.source, c.title, c.text, c.start, c.end, passage.score, c.page_at(at))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -50,3 +50,32 @@ def shared_path(relative: str) -> Path:
             pytest.fail(f"{path} is missing; CI must provide ../shared")
         pytest.skip(f"{path} not found (the shared benchmarks sit beside the repo in CI only)")
     return path
+
+
+SEED_FILE = SEEDS / "kazakhstan-uzbekistan.ru.txt"
+SEED_TITLE = "Как выстраивается политический диалог"
+
+
+@pytest.fixture(scope="session")
+def seed_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed article printed to PDF by headless Chromium, with its default header and footer."""
+    from tests.docgen import article_html, print_pdfs
+    from tests.widget.conftest import chromium_path
+
+    chromium_path()  # skips without Chromium, fails under CI
+    html = article_html(SEED_FILE.read_text(encoding="utf-8"), SEED_TITLE)
+    return print_pdfs({"kazakhstan-uzbekistan.ru": html}, tmp_path_factory.mktemp("seed-pdf"))[
+        "kazakhstan-uzbekistan.ru"
+    ]
+
+
+@pytest.fixture(scope="session")
+def seed_pdf_settings(seed_pdf: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index is the seed article as a Chromium PDF, embedded with e5-small (built once)."""
+    from rag.embed import get_embedder
+    from rag.ingest.pipeline import ingest_paths
+
+    settings = make_settings(tmp_path_factory.mktemp("seed-pdf-index"))
+    report = ingest_paths([seed_pdf], settings, get_embedder(settings.embedder), progress=False)
+    assert not report.errors, report.errors
+    return settings

@@ -13,6 +13,8 @@ is quoted in an answer or shown to an LLM, so the parser above never reads it as
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import re
 from collections.abc import Sequence
@@ -22,6 +24,8 @@ from rag.types import Citation, Passage
 log = logging.getLogger(__name__)
 
 _MARKER = re.compile(r"(?P<ws>[ \t]*)\[(?P<nums>\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*)\]")
+# A quote is recognised by its first _PROBE characters, once at least _MIN_QUOTE were said.
+_PROBE, _MIN_QUOTE = 60, 15
 _OPEN = re.compile(r"\[[\d\s,;]*")
 # Longest marker prefix worth holding back while streaming, e.g. "[12, 13, 14".
 _MAX_OPEN = 16
@@ -60,9 +64,37 @@ def cited_numbers(text: str, n_passages: int) -> list[int]:
     return sorted(n for n in found if 1 <= n <= n_passages)
 
 
+def quoted_at(text: str, n: int, passage_text: str) -> int:
+    """Where in ``passage_text`` the answer's words cited as ``[n]`` start, when they quote it; else 0.
+
+    This picks the page a citation shows: a passage may run over a page break, and the quoted
+    sentence may sit on the later page. Answers that paraphrase cite the passage's first page.
+    """
+    flat, where = [], []
+    for m in re.finditer(r"\S+", passage_text):  # whitespace runs (page breaks too) as one space
+        flat.append(m.group())
+        where.append(m.start())
+    starts = list(itertools.accumulate((len(w) + 1 for w in flat), initial=0))
+    joined = " ".join(flat)
+    prev = 0
+    for m in _MARKER.finditer(text):
+        said = " ".join(text[prev : m.start()].split())
+        prev = m.end()
+        if n not in {int(x) for x in re.findall(r"\d+", m.group("nums"))} or len(said) < _MIN_QUOTE:
+            continue
+        at = joined.find(said[:_PROBE])
+        if at >= 0:
+            word = bisect.bisect_right(starts, at) - 1
+            return where[word] + at - starts[word]
+    return 0
+
+
 def build_citations(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
     """One Citation per valid passage number cited in ``text``."""
-    return tuple(Citation.from_passage(n, passages[n - 1]) for n in cited_numbers(text, len(passages)))
+    return tuple(
+        Citation.from_passage(n, passages[n - 1], quoted_at(text, n, passages[n - 1].chunk.text))
+        for n in cited_numbers(text, len(passages))
+    )
 
 
 def context_citations(passages: Sequence[Passage]) -> tuple[Citation, ...]:

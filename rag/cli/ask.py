@@ -36,7 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def _source_line(c: Citation) -> str:
     excerpt = " ".join(c.text.split())
     excerpt = excerpt if len(excerpt) <= 200 else excerpt[:199] + "…"
-    return f"[{c.n}] {c.source} ({c.chunk_id}, chars {c.start}-{c.end}, score {c.score:.3f})\n    {excerpt}"
+    page = f"p. {c.page}, " if c.page is not None else ""
+    return f"[{c.n}] {c.source} ({page}{c.chunk_id}, chars {c.start}-{c.end}, score {c.score:.3f})\n    {excerpt}"
 
 
 def _print_sources(answer: Answer) -> None:

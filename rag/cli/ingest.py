@@ -16,7 +16,7 @@ from rag.store.milvus.connect import milvus_uri
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "ingest",
-        help="build or update the index from .txt/.md/.html files",
+        help="build or update the index from .txt/.md/.html/.pdf/.docx files",
         description="Load, chunk and embed documents into the index. Incremental: only new or changed "
         "documents are embedded, and documents whose files were deleted from a PATH directory are "
         "removed (documents from other directories and uploads through the API are left alone). "

@@ -11,7 +11,7 @@ from rag.cli import add_index_option
 from rag.config import SEARCH_MODES, Settings
 from rag.errors import InputError
 from rag.search.retrieve import open_retriever
-from rag.types import Passage
+from rag.types import Chunk, Passage
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,12 +28,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_index_option(p)
 
 
+def _pages(c: Chunk) -> str:
+    if c.page_start is None:
+        return ""
+    return f"p. {c.page_start}, " if c.page_end == c.page_start else f"pp. {c.page_start}-{c.page_end}, "
+
+
 def _print_plain(passages: list[Passage]) -> None:
     if not passages:
         print("no matching passages")
     for p in passages:
         c = p.chunk
-        print(f"[{p.rank}] {p.score:.3f}  {c.source}  ({c.chunk_id}, chars {c.start}-{c.end})")
+        print(f"[{p.rank}] {p.score:.3f}  {c.source}  ({_pages(c)}{c.chunk_id}, chars {c.start}-{c.end})")
         print("    " + " ".join(c.text.split())[:400])
 
 

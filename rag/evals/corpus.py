@@ -142,12 +142,16 @@ def code_fingerprint() -> str:
     """A hash of the modules that decide what gets indexed (loading, chunking, indexing)."""
     import rag.ingest.chunk
     import rag.ingest.load
+    import rag.ingest.loaders
     import rag.ingest.pipeline
     import rag.text.sentences
 
+    loaders = sorted(Path(str(rag.ingest.loaders.__file__)).parent.glob("*.py"))
     h = hashlib.sha256()
     for module in (rag.ingest.load, rag.text.sentences, rag.ingest.chunk, rag.ingest.pipeline):
         h.update(Path(str(module.__file__)).read_bytes())
+    for path in loaders:
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -77,7 +77,10 @@ def _answer_record(q: EvalQuestion, answer: Any, total_ms: float) -> tuple[dict[
         "refused": answer.refused,
         "facts_found": found,
         "fact_recall": sum(found) / len(found) if found else None,
-        "citations": [{"n": n, "chunk_id": cid, "supported": ok} for n, cid, ok in cited],
+        "citations": [
+            {"n": n, "chunk_id": cid, "supported": ok, **({"page": c.page} if c.page is not None else {})}
+            for (n, cid, ok), c in zip(cited, answer.citations, strict=True)
+        ],
         "words": word_count(answer.answer),
         "latency_ms": {
             "retrieval": round(retrieval_ms, 2),

@@ -156,6 +156,16 @@ def chunk_document(
         groups.append(held[:2])
     headings = _headings(doc.text)
     return [
-        Chunk(f"{doc.doc_id}#{n}", doc.doc_id, doc.source, _section_title(doc, headings, s), doc.text[s:e], s, e, n)
+        Chunk(
+            f"{doc.doc_id}#{n}",
+            doc.doc_id,
+            doc.source,
+            _section_title(doc, headings, s),
+            doc.text[s:e],
+            s,
+            e,
+            n,
+            doc.page_at(s),
+        )
         for n, (s, e) in enumerate(groups)
     ]

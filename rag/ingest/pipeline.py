@@ -271,6 +271,7 @@ def _rows(
             "title": d.title,
             "chunks": len(rows),
             "chars": len(d.text),
+            **({"pages": len(d.pages)} if d.pages else {}),
             **({"path": d.path} if d.path else {}),
         }
         vecs = vectors[rows] if rows else np.empty((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)

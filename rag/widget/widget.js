@@ -26,7 +26,7 @@
       openChat: "Открыть чат", closeChat: "Закрыть чат", close: "Закрыть",
       clear: "Новый диалог", question: "Ваш вопрос", placeholder: "Ваш вопрос…",
       send: "Отправить", stop: "Остановить", you: "Вы:", bot: "Ответ:",
-      thinking: "Ищу ответ в документах", sources: "Источники", source: "Источник",
+      thinking: "Ищу ответ в документах", sources: "Источники", source: "Источник", page: "стр.",
       more: "Показать фрагмент целиком", less: "Свернуть фрагмент",
       refused: "В документах нет ответа", retry: "Повторить",
       footer: "Ответы составлены по документам — проверяйте источники.",
@@ -44,7 +44,7 @@
       openChat: "Open chat", closeChat: "Close chat", close: "Close",
       clear: "New conversation", question: "Your question", placeholder: "Your question…",
       send: "Send", stop: "Stop", you: "You:", bot: "Answer:",
-      thinking: "Searching the documents", sources: "Sources", source: "Source",
+      thinking: "Searching the documents", sources: "Sources", source: "Source", page: "p.",
       more: "Show the whole passage", less: "Collapse the passage",
       refused: "Not found in the documents", retry: "Retry",
       footer: "Answers are drawn from the documents — check the sources.",
@@ -146,6 +146,7 @@
     "  font-size:11px;font-weight:700;display:flex;align-items:center;justify-content:center}",
     ".cite-body{min-width:0;flex:1}",
     ".cite-title{display:block;font-weight:600;font-size:13px;overflow-wrap:anywhere}",
+    ".cite-page{font-weight:400;color:var(--muted);white-space:nowrap}",
     ".cite-text{display:block;font-size:13px;color:#3d444d;margin-top:2px;white-space:pre-wrap}",
     ".more{margin-top:4px;padding:2px 0;border:0;background:none;color:#0a4f94;text-decoration:underline;font-size:12px}",
     ".retry{display:inline-block;margin-top:8px;padding:5px 12px;border:1px solid #7d0a16;border-radius:6px;",
@@ -242,9 +243,12 @@
   }
   function citationList(cites, answer) {
     var items = cites.map(function (c, i) {
-      var n = c.n || i + 1, full = String(c.text || ""), short = excerpt(full, answer), textId = uid + "-c" + (Math.random() * 1e9 | 0);
+      var n = c.n || i + 1, full = String(c.text || "").replace(/\f/g, "\n"), short = excerpt(full, answer), textId = uid + "-c" + (Math.random() * 1e9 | 0);
       var body = h("span", { class: "cite-text", id: textId, text: short });
-      var kids = [h("span", { class: "cite-title", text: c.title || c.doc_id || c.source || T.source + " " + n }), body];
+      var title = h("span", { class: "cite-title", text: c.title || c.doc_id || c.source || T.source + " " + n });
+      // Paged sources (PDF) name the page the quoted text is on.
+      if (c.page) title.append(" ", h("span", { class: "cite-page", text: "· " + T.page + "\u00a0" + c.page }));
+      var kids = [title, body];
       if (short !== flat(full)) {
         kids.push(h("button", { type: "button", class: "more", "aria-expanded": "false", "aria-controls": textId,
           text: T.more, onclick: function (ev) {

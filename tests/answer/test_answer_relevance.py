@@ -84,10 +84,10 @@ def test_the_answering_sentence_ranks_first_and_an_unrelated_question_is_refused
     passages = make_passages(SEED_LIKE)
     corpus = LexicalIndex(SEED_LIKE)
     scored = score_sentences(TRADE_QUESTION, passages, e5, corpus)
-    assert "3,39" in scored[0].text and not should_refuse(scored, 0.0)
+    assert "3,39" in scored[0].text and scored[0].relevance > scored[1].relevance + 1.0
     off_topic = score_sentences("Сколько стоит билет на Луну?", passages, e5, corpus)
     assert should_refuse(off_topic, 0.0)
-    assert best_relevance(off_topic) < best_relevance(scored)
+    assert best_relevance(off_topic) < best_relevance(scored) - 2.0
 
 
 def test_a_question_word_the_corpus_never_uses_lowers_relevance(e5) -> None:  # type: ignore[no-untyped-def]
@@ -115,7 +115,7 @@ def test_signals_neighbours_years_and_types(e5) -> None:  # type: ignore[no-unty
     assert list(_feature(how_many, "type_mismatch")) == [1.0, 1.0]  # a year is no count
     # In another script only numbers and Latin names can match.
     _, english = sentence_rows("What did Manning do in 2015?", together, e5)
-    assert list(_feature(english, "cross_script")) == [1.0, 1.0] and _feature(english, "lexical")[0] == 1.0
+    assert list(_feature(english, "cross_script")) == [1.0, 1.0] and 0.0 < _feature(english, "lexical")[0] < 1.0
 
 
 def test_the_model_file_matches_the_signals_and_bad_files_are_refused(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -147,8 +147,9 @@ async def test_upload_size_and_type_limits(make_settings: Any) -> None:
         huge = b"a" * 200_000
         assert_error(await client.post("/v1/documents?filename=huge.txt", content=huge), 413, "upload_too_large")
         assert_error(
-            await client.post("/v1/documents", files={"file": ("x.pdf", b"%PDF-1.4")}), 415, "unsupported_file_type"
+            await client.post("/v1/documents", files={"file": ("x.exe", b"MZ\x90\x00")}), 415, "unsupported_file_type"
         )
+        assert_error(await client.post("/v1/documents", files={"file": ("x.pdf", b"%PDF-1.4")}), 415, "bad_document")
         assert_error(await client.post("/v1/documents", files={"file": ("x.txt", b"ab\x00cd")}), 415, "bad_document")
         assert_error(await client.post("/v1/documents", files={"file": ("x.md", b"\xff\xfe\xfa")}), 415, "bad_document")
         assert_error(await client.post("/v1/documents", content=b"no name"), 400, "missing_filename")

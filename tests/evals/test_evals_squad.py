@@ -80,3 +80,47 @@ def test_bad_squad_file_is_an_input_error(tmp_path: Path) -> None:
     bad.write_text('{"nope": 1}', encoding="utf-8")
     with pytest.raises(InputError):
         load_squad(bad)
+
+
+def test_leave_out_removes_a_stable_share_and_turns_its_questions_unanswerable(squad_file: Path) -> None:
+    from rag.evals.corpus import left_out
+
+    ids = [f"doc/{i}" for i in range(2000)]
+    share = sum(left_out(d, 0.333) for d in ids) / len(ids)
+    assert 0.30 < share < 0.37 and [left_out(d, 0.333) for d in ids] == [left_out(d, 0.333) for d in ids]
+    settings = load_settings(env={})
+    out = next(d for d in ("Реки/0", "Реки/1") if left_out(d, 0.9))  # at 0.9 at least one is out
+    ds = load_dataset(str(squad_file), settings, leave_out=0.9)
+    assert ds.name == "tiny-leaveout" and ds.full_documents and out not in {d.doc_id for d in ds.documents}
+    for q in ds.questions:
+        gold = {"r1": "Реки/0", "r2": "Реки/0", "r3": "Реки/1"}[q.id]
+        assert q.answerable == (gold in {d.doc_id for d in ds.documents})
+        assert q.answerable or (q.kind == "unanswerable" and not q.facts)
+    with pytest.raises(InputError, match="SQuAD"):
+        load_dataset("seed", settings, leave_out=0.3)
+
+
+def test_cross_lingual_questions_take_their_gold_from_the_corpus_file(tmp_path: Path, squad_file: Path) -> None:
+    qas = [
+        {"id": "r1", "question": "Where does the Volga flow?", "answers": [{"text": "Caspian", "answer_start": 25}]},
+        {"id": "x9", "question": "Not in the other file?", "answers": [{"text": "no", "answer_start": 0}]},
+    ]
+    paragraph = {"context": "The Volga flows into the Caspian.", "qas": qas}
+    english = {"data": [{"title": "Rivers", "paragraphs": [paragraph]}]}
+    en = tmp_path / "en.json"
+    en.write_text(json.dumps(english), encoding="utf-8")
+    settings = load_settings(env={"RAG_XQUAD_PATH": str(squad_file), "RAG_XQUAD_EN_PATH": str(en)})
+    ds = load_dataset("xquad-en-ru", settings)
+    (q,) = ds.questions  # only ids the corpus file knows
+    assert q.question == "Where does the Volga flow?" and q.lang == "en"
+    assert q.doc_id == "Реки/0" and q.facts == (("в Каспийское море",),)
+    assert {d.doc_id for d in ds.documents} == {"Реки/0", "Реки/1"} and ds.corpus == "tiny"
+
+
+def test_a_passage_counts_only_from_the_gold_paragraph_and_with_the_answer(squad_file: Path) -> None:
+    from rag.evals.gold import holds_answer
+
+    q = load_dataset(str(squad_file), load_settings(env={})).questions[0]
+    assert holds_answer(q, "Реки/0", "Волга впадает в Каспийское море.")
+    assert not holds_answer(q, "Реки/0", "Её длина 3530 км.")  # right paragraph, no answer: a miss
+    assert not holds_answer(q, "Реки/1", "Обь не впадает в Каспийское море.")  # answer text, wrong paragraph

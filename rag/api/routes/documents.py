@@ -6,7 +6,8 @@ meanwhile are answered from the old snapshot, never from a half-built one. A lar
 ``RAG_UPLOAD_JOB_BYTES``), one sent with ``Prefer: respond-async``, and any upload while a job is
 still running become a background job (``rag.api.jobs``): ``202`` with the job's URL, once the file
 has been read and checked. Uploads come as ``multipart/form-data`` (field ``file``) or as the raw
-body with ``?filename=``; the suffix picks the format (.txt, .md, .html).
+body with ``?filename=``. PDF and DOCX are recognised by their content, text formats by the suffix
+(.txt, .md, .html); a PDF's pages are listed with it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multi
 
 @get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
 async def list_documents(service: ServiceDep) -> dict[str, Any]:
-    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash"}, ...]}``."""
+    """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash", "pages"?}, ...]}``."""
     return {"documents": await anyio.to_thread.run_sync(service.documents)}
 
 

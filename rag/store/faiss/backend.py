@@ -180,7 +180,7 @@ class FaissReader:
 
 def _lexical(snap: Path, chunks: Sequence[Chunk]) -> LexicalIndex:
     """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
-    if not (snap / BM25_DIR).is_dir():
+    if chunks and not LexicalIndex.is_saved(snap):  # snapshots from before doc_freqs.json
         return LexicalIndex([c.text for c in chunks])
     try:
         return LexicalIndex.load(snap, len(chunks))

@@ -3,7 +3,8 @@
 Row ``row`` of ``chunks`` is row ``row`` of the vector store. Vectors are kept here too (float32
 blobs) so an incremental ingest can carry unchanged documents into a new snapshot without
 embedding them again, and so are each chunk's BM25 terms, so it need not tokenize them again
-(stemming every chunk of the corpus was most of an upload's time outside embedding).
+(stemming every chunk of the corpus was most of an upload's time outside embedding). ``page_start`` (NULL for formats
+without pages) came later: snapshots written before it have no such column and read back with no pages.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _SCHEMA = """
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL, source TEXT NOT NULL,
     title TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    ordinal INTEGER NOT NULL, vector BLOB NOT NULL
+    ordinal INTEGER NOT NULL, vector BLOB NOT NULL, page_start INTEGER
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE TABLE sentences (
@@ -51,7 +52,7 @@ def write_chunks(
         n = 0
         for n, (c, vec) in enumerate(rows, start=1):
             con.execute(
-                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     n - 1,
                     c.chunk_id,
@@ -63,6 +64,7 @@ def write_chunks(
                     c.end,
                     c.ordinal,
                     np.asarray(vec, dtype=np.float32).tobytes(),
+                    c.page_start,
                 ),
             )
         for row, sent in enumerate(sentences):
@@ -92,8 +94,10 @@ def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk
     try:
         con = _connect(directory)
         try:
+            columns = {r[1] for r in con.execute("PRAGMA table_info(chunks)")}
+            page = "page_start" if "page_start" in columns else "NULL"
             cur = con.execute(
-                'SELECT row, chunk_id, doc_id, source, title, text, start, "end", ordinal'
+                f'SELECT row, chunk_id, doc_id, source, title, text, start, "end", ordinal, {page}'
                 + (", vector" if with_vectors else "")
                 + " FROM chunks ORDER BY row"
             )
@@ -102,9 +106,9 @@ def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk
             for i, r in enumerate(cur):
                 if r[0] != i:
                     raise IndexCorruptError(f"{directory / FILENAME}: chunk rows are not contiguous")
-                chunks.append(Chunk(*r[1:9]))
+                chunks.append(Chunk(*r[1:10]))
                 if with_vectors:
-                    vectors.append(np.frombuffer(r[9], dtype=np.float32))
+                    vectors.append(np.frombuffer(r[10], dtype=np.float32))
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
