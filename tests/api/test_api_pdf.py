@@ -32,7 +32,7 @@ async def test_pdf_upload_lists_pages_and_cites_them(make_settings: Any) -> None
     pdf = fpdf2_pdf(PARAGRAPHS, "Обзор")
     async with app_client(make_settings()) as client:
         # No suffix: the content says PDF.
-        r = await client.post("/v1/documents?filename=obzor", content=pdf)
+        r = await client.post("/v1/documents?filename=obzor", content=pdf, headers={"X-Requested-With": "test"})
         assert r.status_code == 201, r.text
         listed = {d["doc_id"]: d for d in (await client.get("/v1/documents")).json()["documents"]}
         assert listed["obzor"]["pages"] == 3 and listed["obzor"]["title"] == "Обзор"
@@ -43,6 +43,10 @@ async def test_pdf_upload_lists_pages_and_cites_them(make_settings: Any) -> None
         top = next(p for p in hits["passages"] if p["doc_id"] == "obzor")
         assert top["page_start"] <= page_of(pdf, PHRASE) <= top["page_end"] and PHRASE in " ".join(top["text"].split())
 
-        r = await client.post("/v1/documents", files={"file": ("secret.pdf", encrypt(pdf, "pw"), "application/pdf")})
+        r = await client.post(
+            "/v1/documents",
+            files={"file": ("secret.pdf", encrypt(pdf, "pw"), "application/pdf")},
+            headers={"X-Requested-With": "test"},
+        )
         assert r.status_code == 415 and r.json()["error"]["code"] == "bad_document"
         assert "secret.pdf" in r.json()["error"]["message"] and "password" in r.json()["error"]["message"]

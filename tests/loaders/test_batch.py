@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import PROJECT_ROOT, Settings, load_settings
 from rag.embed import get_embedder
 from rag.ingest.pipeline import ingest_paths, list_documents
 from rag.search.retrieve import open_retriever
@@ -52,7 +52,7 @@ def test_cli_ingests_the_good_files_and_names_each_bad_one(tmp_path: Path, print
         "secret.pdf",
     ]
     assert "Traceback" not in res.stderr and "4 skipped" in res.stdout
-    listed = {d["doc_id"]: d for d in list_documents(index)}
+    listed = {d["doc_id"]: d for d in list_documents(load_settings(env={"RAG_INDEX_DIR": str(index)}))}
     assert set(listed) == {"handbook.pdf", "report.pdf", "notes.docx", "readme.txt"}
     assert listed["handbook.pdf"]["pages"] == 3 and listed["report.pdf"]["pages"] == 3
     assert "pages" not in listed["notes.docx"] and "pages" not in listed["readme.txt"]
@@ -95,6 +95,6 @@ def test_a_snapshot_without_pages_opens_and_takes_a_pdf(
     report = ingest_paths([pdf], hashing_settings, embedder, progress=False, prune=False)
     assert report.added == ["handbook.pdf"] and report.documents == 2
     chunks, _ = read_chunks(snapshot.current_dir(hashing_settings.index_dir))
-    pages = {c.doc_id: c.page_start for c in chunks}
-    assert pages["a.txt"] is None and pages["handbook.pdf"] == 1
+    first_page = {c.doc_id: c.page_start for c in sorted(chunks, key=lambda c: -c.ordinal)}  # each doc's first chunk
+    assert first_page["a.txt"] is None and first_page["handbook.pdf"] == 1
     assert max(c.page_end or 0 for c in chunks) == 3

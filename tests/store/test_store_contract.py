@@ -148,5 +148,5 @@ def test_a_failed_ingest_leaves_the_last_good_state(store_settings: Settings, st
 def test_unknown_store_lists_the_known_ones(tmp_path: Path) -> None:
     from tests.conftest import make_settings
 
-    with pytest.raises(ConfigError, match="unknown store 'redis'; known: faiss, milvus"):
+    with pytest.raises(ConfigError, match="unknown store 'redis'; known stores: faiss, milvus"):
         open_store(make_settings(tmp_path, store="redis"))

@@ -21,7 +21,7 @@ def _eval(store: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, f
     args = ["eval", "--dataset", "seed", "--embedder", "hashing", "--retrieval-only", "--no-gate", "--no-progress"]
     assert main([*args, "--cache", str(tmp / "cache"), "--report", str(tmp / store)]) == 0
     report = json.loads((tmp / store / "seed.json").read_text(encoding="utf-8"))
-    assert report["meta"]["chunks"] > 50
+    assert report["meta"]["chunks"] > 40  # one passage per paragraph of the seed article
     return {k: v for k, v in report["metrics"].items() if k.startswith("retrieval.") and "_ms" not in k}
 
 
