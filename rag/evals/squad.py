@@ -35,11 +35,15 @@ def load_squad(path: Path) -> tuple[list[Document], list[SquadQuestion]]:
         raise InputError(f"{path} is not a readable SQuAD-format JSON file: {exc}") from None
     docs: list[Document] = []
     questions: list[SquadQuestion] = []
+    seen: set[str] = set()
     for a_i, article in enumerate(articles):
         title = str(article.get("title") or f"article-{a_i}")
         for p_i, para in enumerate(article.get("paragraphs", [])):
             text = str(para["context"]).lstrip("\ufeff")
             doc_id = f"{title}/{p_i}"
+            if doc_id in seen:  # TyDi repeats titles across articles: one id would hide the other text
+                doc_id = f"{title}~{a_i}/{p_i}"
+            seen.add(doc_id)
             docs.append(Document(doc_id, f"{Path(path).name}:{doc_id}", title, text, content_hash(text)))
             for qa in para.get("qas", []):
                 answers = tuple(dict.fromkeys(str(a["text"]) for a in qa.get("answers", [])))
