@@ -124,3 +124,11 @@ def test_a_passage_counts_only_from_the_gold_paragraph_and_with_the_answer(squad
     assert holds_answer(q, "Реки/0", "Волга впадает в Каспийское море.")
     assert not holds_answer(q, "Реки/0", "Её длина 3530 км.")  # right paragraph, no answer: a miss
     assert not holds_answer(q, "Реки/1", "Обь не впадает в Каспийское море.")  # answer text, wrong paragraph
+
+
+def test_a_repeated_title_keeps_both_paragraphs(tmp_path: Path) -> None:
+    twice = {"data": [{"title": "Т", "paragraphs": [{"context": f"Текст {i}.", "qas": []}]} for i in range(2)]}
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(twice, ensure_ascii=False), encoding="utf-8")
+    docs, _ = load_squad(path)
+    assert [d.doc_id for d in docs] == ["Т/0", "Т~1/0"] and [d.text for d in docs] == ["Текст 0.", "Текст 1."]
