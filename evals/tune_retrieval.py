@@ -1,4 +1,13 @@
-"""Experiment harness: chunking x fusion over every benchmark at once (vectors cached by text)."""
+"""Retrieval experiments: chunking x fusion over every benchmark at once (vectors cached by text).
+
+    python evals/tune_retrieval.py --sentences --chunkers cl200 e5p512
+
+Chunkers: ``clN`` packs sentences into N cl100k tokens (the old default was cl200); ``e5pN`` is the
+product's chunker, passages following paragraphs up to N e5 tokens (the measured runs also tried
+packing short paragraphs together up to 160 or 480 tokens, which the chunker no longer offers). A hit is a passage of
+the gold paragraph that holds the answer, as in `rag eval`. Prints hit@1/hit@5 per fusion and set;
+docs/retrieval.md has the table these runs produced.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +31,7 @@ from rag.evals.normalize import normalize  # noqa: E402
 from rag.evals.squad import load_squad  # noqa: E402
 from rag.ingest.chunk import chunk_document  # noqa: E402
 from rag.ingest.load import load_path  # noqa: E402
+from rag.search import fuse  # noqa: E402
 from rag.store.lexical import LexicalIndex  # noqa: E402
 from rag.text.terms import tokenize  # noqa: E402
 from rag.types import Chunk, Document  # noqa: E402
@@ -104,14 +114,7 @@ class VecCache:
             self.path.write_bytes(pickle.dumps(self.data))
 
 
-def minmax(x: np.ndarray) -> np.ndarray:
-    lo, hi = float(x.min()), float(x.max())
-    return np.ones_like(x) if hi - lo < 1e-9 else (x - lo) / (hi - lo)
-
-
-def zs(x: np.ndarray) -> np.ndarray:
-    sd = float(x.std())
-    return np.zeros_like(x) if sd < 1e-9 else (x - x.mean()) / sd
+minmax, zs = fuse._minmax, fuse._z  # the same scalings the product uses
 
 
 def fusions(
@@ -237,15 +240,12 @@ def main() -> None:
 
 
 def make_chunker(name: str, emb) -> Callable[[Document], list[Chunk]]:
-    if name.startswith("cl"):
+    if name.startswith("cl"):  # the former sentence packing: one paragraph-less window run
         n = int(name[2:])
-        return lambda d: chunk_document(d, n, 1)
-    if name.startswith("e5m"):
-        pack, n = map(int, name[3:].split("x"))
-        from rag.ingest.chunk import chunk_paragraphs
-
-        count = emb._model.token_count
-        return lambda d: chunk_paragraphs(d, n, 1, count, pack)
+        return lambda d: chunk_document(d, n, 1, min_tokens=0)
+    if name.startswith("e5p"):
+        count = emb.count_tokens
+        return lambda d: chunk_document(d, int(name[3:]), 1, count)
     raise SystemExit(f"unknown chunker {name}")
 
 
