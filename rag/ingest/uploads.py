@@ -26,6 +26,7 @@ from typing import Any
 
 from rag.errors import DocumentError
 from rag.ingest.load import load_bytes
+from rag.store.faiss.snapshot import fsync_dir
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save(index_dir: Path, doc: Document, data: bytes) -> None:
     """Keep ``data``, the uploaded file that ``doc`` was read from (replacing an earlier upload)."""
     folder = index_dir / DIRNAME
@@ -68,7 +61,7 @@ def save(index_dir: Path, doc: Document, data: bytes) -> None:
     meta.unlink(missing_ok=True)  # while the bytes change, no JSON may vouch for them
     _write_atomic(blob, data)
     _write_atomic(meta, json.dumps(info, ensure_ascii=False).encode("utf-8"))
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def delete(index_dir: Path, doc_id: str) -> bool:
@@ -78,7 +71,7 @@ def delete(index_dir: Path, doc_id: str) -> bool:
     meta.unlink(missing_ok=True)
     blob.unlink(missing_ok=True)
     if existed:
-        _fsync_dir(meta.parent)
+        fsync_dir(meta.parent)
     return existed
 
 

@@ -75,7 +75,8 @@ def new_version() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename, a new file) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -99,20 +100,20 @@ def staging(index_dir: Path, version: str) -> Iterator[Path]:
         raise
     for f in sorted(tmp.rglob("*"), reverse=True):  # files before the directories holding them
         if f.is_dir():
-            _fsync_dir(f)
+            fsync_dir(f)
         else:
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
     final = snaps / version
     os.rename(tmp, final)
-    _fsync_dir(snaps)
+    fsync_dir(snaps)
     pointer_tmp = index_dir / f".CURRENT.{version}"
     with open(pointer_tmp, "w", encoding="utf-8") as fh:
         fh.write(version + "\n")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
     _prune(snaps, keep={version})
 
 
