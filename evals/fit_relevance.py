@@ -43,7 +43,7 @@ from rag.answer.relevance import RelevanceModel, _slug, sentence_rows  # noqa: E
 from rag.answer.signals import FEATURES  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
-from rag.evals.corpus import Dataset, load_dataset, open_corpus  # noqa: E402
+from rag.evals.corpus import Dataset, doc_position, load_dataset, open_corpus  # noqa: E402
 from rag.evals.dataset import EvalQuestion  # noqa: E402
 from rag.evals.normalize import facts_found  # noqa: E402
 from rag.search.retrieve import Retriever  # noqa: E402
@@ -122,11 +122,8 @@ def cached_rows(name: str, settings, embedder, top_k: int, progress: bool) -> Ro
 
 
 def _fold(full: Dataset, fold: int) -> Dataset:
-    import hashlib
-
     def out(doc_id: str) -> bool:
-        h = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 2**32
-        return int(h * FOLDS) == fold
+        return int(doc_position(doc_id) * FOLDS) == fold  # fold 0 is `rag eval --leave-out 0.333`
 
     kept = [d for d in full.documents if not out(d.doc_id)]
     return Dataset(

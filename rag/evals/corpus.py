@@ -72,10 +72,14 @@ def benchmark_files(spec: str, settings: Settings) -> list[tuple[str, Path]]:
     return [(f"RAG_{f.upper()}", getattr(settings, f)) for f in BENCHMARKS.get(spec, ()) if f]
 
 
+def doc_position(doc_id: str) -> float:
+    """A stable number in [0, 1) for a document: the first 32 bits of the SHA-1 of its id."""
+    return int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+
+
 def left_out(doc_id: str, fraction: float) -> bool:
-    """The stable leave-out rule: a document is out when the SHA-1 of its id falls below ``fraction``."""
-    h = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16)
-    return h / 2**32 < fraction
+    """The stable leave-out rule: a document is out when its position falls below ``fraction``."""
+    return doc_position(doc_id) < fraction
 
 
 def load_dataset(spec: str, settings: Settings, corpus: list[Path] | None = None, leave_out: float = 0.0) -> Dataset:
