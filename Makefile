@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-upload bench-retrieval bench-pdf clean
+.PHONY: setup system-deps index run serve test unit gates lint compose-check bench bench-load bench-upload bench-retrieval bench-scale bench-pdf clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ lint: setup
 	$(BIN)/ruff format --check rag tests evals bench
 	$(BIN)/mypy rag
 
-bench: bench-load bench-upload bench-retrieval  ## slow benchmarks: the service under load, a 5 MB upload, retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores
+bench: bench-load bench-upload bench-retrieval bench-scale  ## slow benchmarks: the service under load, a 5 MB upload, retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores; FAISS and Milvus at 10k-1M chunks
 
 $(VENV)/.bench-installed: pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]' 2>&1 | grep -v "^WARNING: Location" || true
@@ -59,6 +59,9 @@ $(VENV)/.bench-installed: pyproject.toml $(STAMP)
 
 bench-load: setup $(VENV)/.bench-installed  ## /v1/search and /v1/ask at 1-64 clients over real HTTP, and a soak; writes bench/results/
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+bench-scale: setup $(VENV)/.bench-installed  ## FAISS and Milvus Lite at 10k, 100k, 1M synthetic chunks: build, disk, memory, latency, recall, add/delete; writes bench/results/
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 bench-upload: setup  ## a 5 MB upload through a real server: 202 at once, the job ends with the document searchable
 	$(BIN)/pytest -q -s -p no:cacheprovider -m slow tests/api/test_api_jobs.py
