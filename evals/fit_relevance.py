@@ -43,13 +43,13 @@ from rag.answer.relevance import RelevanceModel, _slug, sentence_rows  # noqa: E
 from rag.answer.signals import FEATURES  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
-from rag.evals.corpus import Dataset, doc_position, load_dataset, open_corpus  # noqa: E402
+from rag.evals.corpus import Dataset, default_cache_root, doc_position, load_dataset, open_corpus  # noqa: E402
 from rag.evals.dataset import EvalQuestion  # noqa: E402
 from rag.evals.normalize import facts_found  # noqa: E402
 from rag.search.retrieve import Retriever  # noqa: E402
 
 FOLDS = 3
-CACHE = Path("build/eval-cache")
+CACHE = default_cache_root()
 MODELS = Path(__file__).resolve().parent.parent / "rag" / "answer" / "models"
 
 

@@ -6,7 +6,8 @@ Runs the same answer pass and the same metrics as `rag eval` (rag.evals.run, rag
 over an existing index, once per threshold: with --sweep for 0.5-1.5 in steps of 0.05, which is
 how ``refusal_threshold`` was set (the best mean of fact recall and refusal recall). An index built
 from seeds/ with the default embedder is needed: `rag ingest`, or
-`--index build/eval-cache/seed-e5-small-flat` after `rag eval`. Prints one JSON line per threshold.
+`--index` the `seed-e5-small-flat-*` directory `rag eval` keeps under ~/.cache/rag/eval.
+Prints one JSON line per threshold.
 """
 
 from __future__ import annotations

@@ -51,6 +51,10 @@ class Settings:
     # Embed every sentence at ingest too, so answers are scored without embedding at question time
     # (roughly doubles ingest time; the retrieval benchmark turns it off).
     sentence_vectors: bool = True
+    # Embed each passage with its title (the document title and section heading) above its text, so
+    # a paragraph that names its subject only in the title ("Голикова, Татьяна Алексеевна") is found
+    # by questions naming it (docs/retrieval.md measures it on every set).
+    passage_titles: bool = True
     # Vector index kind: "flat" (exact inner product) or "hnsw" (approximate, for large corpora).
     vector_index: str = "flat"
     # Default number of passages returned, and the default search mode.

@@ -57,6 +57,14 @@ class Chunk:
         """The page of character ``offset`` of ``text``."""
         return None if self.page_start is None else self.page_start + self.text.count("\f", 0, offset)
 
+    def indexed_text(self, titles: bool) -> str:
+        """What the rankers index (embedded and stemmed for BM25): the title above the text, unless
+        titles are off or the text already begins with it (a heading joined to its paragraph)."""
+        title = self.title.strip()
+        if not titles or not title or self.text.lstrip().startswith(title):
+            return self.text
+        return f"{title}\n{self.text}"
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -178,6 +178,7 @@ def sentence_rows(
         [p.chunk.text for p in passages],
         [p.score for p in passages],
         corpus,
+        [p.chunk.title for p in passages],
     )
     return sentences, rows
 

@@ -8,9 +8,10 @@ Russian and English questions over a Russian or English corpus:
 - dense: cosine of the question and the sentence (e5 query vs passage vectors), the best of the
   sentence's neighbours in its passage ("Он также..." continues the sentence that names him), and
   the sentence's cosine relative to the best sentence of the retrieved passages;
-- lexical: the idf-weighted share of the question's stemmed terms the sentence (and with its
-  neighbours, the passage) holds. Across scripts only numbers and Latin names can match, so the
-  share is taken over those terms alone;
+- lexical: the idf-weighted share of the question's stemmed terms the sentence holds, with its
+  neighbours, and in its whole passage with the passage's title (the document and section a
+  question names: a paragraph about someone often names them only in its title). Across scripts
+  only numbers and Latin names can match, so the share is taken over those terms alone;
 - unseen: the idf-weighted share of the question's terms that occur nowhere in the corpus (in a
   script the corpus is written in). A word the corpus never uses is evidence it cannot answer;
 - answer type: a "how many / сколько" question needs a number in digits or words, a "when / когда"
@@ -38,6 +39,7 @@ FEATURES = (
     "dense_gap",
     "lexical",
     "lexical_context",
+    "lexical_passage",
     "unseen",
     "cross_script",
     "type_mismatch",
@@ -165,8 +167,9 @@ def features(
     passage_texts: Sequence[str],
     passage_scores: Sequence[float],
     corpus: CorpusStats | None = None,
+    passage_titles: Sequence[str] = (),
 ) -> np.ndarray:
-    """One row of :data:`FEATURES` per sentence."""
+    """One row of :data:`FEATURES` per sentence (``passage_titles``: each passage's title, if any)."""
     n = len(sentences)
     out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
@@ -179,6 +182,8 @@ def features(
     q_years = {t for t in q_tokens if _YEAR.match(t)}
     p_years = [{t for t in tokenize(p) if _YEAR.match(t)} if q_years else set() for p in passage_texts]
     unseen = unseen_share(q_tokens, weights, corpus, script_shares(passage_texts))
+    titles = list(passage_titles) or [""] * len(passage_texts)
+    p_tokens = [set(tokenize(f"{t}\n{p}")) for t, p in zip(titles, passage_texts, strict=True)]
     top = max(passage_scores, default=0.0)
     ranked = sorted(passage_scores, reverse=True)
     margin = ranked[0] - ranked[1] if len(ranked) > 1 else 0.0
@@ -199,6 +204,7 @@ def features(
             dense[k] - best,
             lex,
             coverage(s_tokens[k].union(*(s_tokens[m] for m in near)), cross),
+            coverage(p_tokens[s.passage], cross),
             unseen,
             float(cross),
             float(type_mismatch(question, s.text)),

@@ -16,12 +16,11 @@ from typing import Any
 
 from rag.config import SEARCH_MODES, Settings, replace
 from rag.errors import InputError
-from rag.evals.corpus import BENCHMARKS, benchmark_files, dataset_path
+from rag.evals.corpus import BENCHMARKS, benchmark_files, dataset_path, default_cache_root
 
 # Relative to the working directory: `rag eval` runs from a checkout (make gates), where the
 # question sets and thresholds live.
 THRESHOLDS = Path("evals/thresholds.toml")
-CACHE = Path("build/eval-cache")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,7 +59,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("--no-gate", action="store_true", help="report only; never fail on thresholds")
     p.add_argument(
-        "--cache", type=Path, default=CACHE, help="where corpus indexes are kept (default: build/eval-cache)"
+        "--cache",
+        type=Path,
+        default=None,
+        help="where corpus indexes are kept between runs (default: $RAG_EVAL_CACHE, else ~/.cache/rag/eval; "
+        "one directory per corpus, embedder and code version)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     # No --index: the dataset's corpus is indexed under --cache, never in the live index.
@@ -104,7 +107,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     questions = dataset.questions[: args.limit] if args.limit else dataset.questions
     progress = not args.no_progress
     embedder = get_embedder(settings.embedder)
-    retriever = open_corpus(dataset, settings, embedder, args.cache, progress)
+    retriever = open_corpus(dataset, settings, embedder, args.cache or default_cache_root(), progress)
     for problem in corpus_problems(dataset, retriever):
         print(f"rag eval: warning: {problem}", file=sys.stderr)
     generator = None if args.retrieval_only else get_generator(settings.generator, settings, embedder=embedder)

@@ -44,7 +44,9 @@ def load_squad(path: Path) -> tuple[list[Document], list[SquadQuestion]]:
             if doc_id in seen:  # TyDi repeats titles across articles: one id would hide the other text
                 doc_id = f"{title}~{a_i}/{p_i}"
             seen.add(doc_id)
-            docs.append(Document(doc_id, f"{Path(path).name}:{doc_id}", title, text, content_hash(text)))
+            # Titles are slugs in XQuAD ("Super_Bowl_50"): the title a reader would see has spaces.
+            shown = title.replace("_", " ")
+            docs.append(Document(doc_id, f"{Path(path).name}:{doc_id}", shown, text, content_hash(text)))
             for qa in para.get("qas", []):
                 answers = tuple(dict.fromkeys(str(a["text"]) for a in qa.get("answers", [])))
                 questions.append(SquadQuestion(str(qa["id"]), str(qa["question"]), doc_id, answers))

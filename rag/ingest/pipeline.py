@@ -83,6 +83,7 @@ def _chunking(settings: Settings) -> dict[str, Any]:
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
         "sentence_vectors": settings.sentence_vectors,
+        "passage_titles": settings.passage_titles,
     }
 
 
@@ -225,7 +226,7 @@ def _update_index(
         try:
             fresh_vecs = embed_passages(
                 embedder,
-                [c.text for c in fresh],
+                [c.indexed_text(settings.passage_titles) for c in fresh],
                 "embedding chunks",
                 progress,
                 resume,

@@ -118,6 +118,20 @@ def test_signals_neighbours_years_and_types(e5) -> None:  # type: ignore[no-unty
     assert list(_feature(english, "cross_script")) == [1.0, 1.0] and 0.0 < _feature(english, "lexical")[0] < 1.0
 
 
+def test_a_subject_named_only_in_the_title_counts_for_the_passage(e5) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    text = "Родилась 9 февраля 1966 года в Мытищах. Окончила институт в 1987 году."
+    plain = make_passages([text])
+    titled = [dataclasses.replace(p, chunk=dataclasses.replace(p.chunk, title="Голикова, Татьяна")) for p in plain]
+    question = "Когда родилась Татьяна Голикова?"
+    _, without = sentence_rows(question, plain, e5)
+    _, with_title = sentence_rows(question, titled, e5)
+    # "родилась" matches either way; the name only through the title, and it is the rarer word.
+    assert all(_feature(with_title, "lexical_passage") > _feature(without, "lexical_passage") + 0.3)
+    assert list(_feature(with_title, "lexical")) == list(_feature(without, "lexical"))  # sentences unchanged
+
+
 def test_the_model_file_matches_the_signals_and_bad_files_are_refused(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     model = model_for("e5-small")
     assert len(model.coef) == len(FEATURES)

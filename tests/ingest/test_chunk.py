@@ -26,6 +26,21 @@ def test_russian_sentences_respect_abbreviations_and_initials() -> None:
     ]
 
 
+def test_no_sentence_ends_inside_parentheses_or_before_a_number_an_abbreviation_introduces() -> None:
+    text = (
+        "Татьяна Голикова (род. 9 февраля 1966, Мытищи) — российский государственный деятель. "
+        "Вальтер Беньямин (German: Walter Benjamin; 15 июля 1892 — 26 сентября 1940) — философ. "
+        "Собор построен ок. 1500 года. Скобка ( не закрыта. Вторая фраза."
+    )
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Татьяна Голикова (род. 9 февраля 1966, Мытищи) — российский государственный деятель.",
+        "Вальтер Беньямин (German: Walter Benjamin; 15 июля 1892 — 26 сентября 1940) — философ.",
+        "Собор построен ок. 1500 года.",
+        "Скобка ( не закрыта.",  # an unclosed parenthesis does not swallow the paragraph
+        "Вторая фраза.",
+    ]
+
+
 def test_english_sentences() -> None:
     text = "Dr. Smith arrived at 5 p.m. yesterday. He left today! Did he?"
     assert len(split_sentences(text)) == 3

@@ -184,7 +184,7 @@ def test_bm25_is_saved_with_the_snapshot_and_loads_identical(hashing_settings: S
     retriever = open_retriever(hashing_settings)
     snap = hashing_settings.index_dir / "snapshots" / retriever.index_version
     assert LexicalIndex.is_saved(snap)
-    fresh = LexicalIndex([c.text for c in retriever.chunks])
+    fresh = LexicalIndex([c.indexed_text(hashing_settings.passage_titles) for c in retriever.chunks])
     for query in ("товарооборот млрд", "водные ресурсы Сырдарьи", "туризм", "nothing matches"):
         assert np.allclose(retriever.reader.lexical_index.scores(query), fresh.scores(query))  # type: ignore[attr-defined]
     tokens = ["товарооборот", "вод", "туристическ", "unseen"]

@@ -76,3 +76,31 @@ def test_the_sentence_signal_lifts_a_passage_with_one_matching_sentence() -> Non
     best_sentence = {0: 0.80, 1: 0.95, 2: 0.70}
     ids, _ = fuse(dense, lexical, depth=3, sentence=lambda rows: np.array([best_sentence[int(r)] for r in rows]))
     assert list(ids[:2]) == [1, 0]
+
+
+@pytest.mark.parametrize("titles", [True, False])
+def test_a_passage_is_found_by_its_title(tmp_path: Path, titles: bool) -> None:
+    from rag.config import load_settings
+    from rag.embed import get_embedder
+    from rag.ingest.pipeline import ingest_paths
+    from rag.search.retrieve import open_retriever
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "golikova.md").write_text(
+        "# Татьяна Голикова\n\nРоссийский государственный деятель, экономист и министр.\n\n"
+        "## Биография\n\nРодилась 9 февраля 1966 года в Мытищах Московской области. "
+        "Окончила Московский институт народного хозяйства имени Плеханова в 1987 году.\n",
+        encoding="utf-8",
+    )
+    (docs / "other.md").write_text(
+        "# Улица Рождественка\n\nУлица в центре Москвы, от Театральной площади до бульваров.\n", encoding="utf-8"
+    )
+    settings = load_settings(env={}, index_dir=tmp_path / "index", embedder="hashing", passage_titles=titles)
+    embedder = get_embedder("hashing")
+    ingest_paths([docs], settings, embedder, progress=False)
+    retriever = open_retriever(settings, embedder)
+    biography = next(c for c in retriever.chunks if "Родилась" in c.text)
+    assert "Голикова" not in biography.text and "Голикова" in biography.title  # quoted text stays the text
+    found = [p.chunk.chunk_id for p in retriever.search("Голиковой", 5, "lexical")]
+    assert (biography.chunk_id in found) is titles

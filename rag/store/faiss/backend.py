@@ -77,10 +77,13 @@ class FaissBackend:
         fresh = [c for d in change.add for c in d.chunks]
         chunks = [old_chunks[i] for i in kept] + fresh
         # BM25 terms of the chunks carried over come from the old snapshot, not from stemming again.
+        titles = bool(change.chunking.get("passage_titles"))
         kept_terms = (
-            [old_terms[i] for i in kept] if old_terms is not None else [tokenize(old_chunks[i].text) for i in kept]
+            [old_terms[i] for i in kept]
+            if old_terms is not None
+            else [tokenize(old_chunks[i].indexed_text(titles)) for i in kept]
         )
-        terms = kept_terms + [tokenize(c.text) for c in fresh]
+        terms = kept_terms + [tokenize(c.indexed_text(titles)) for c in fresh]
         sentences: list[Sentences | None] = [old_sents.get(i) for i in kept]
         for d in change.add:
             sentences.extend(d.sentences or [None] * len(d.chunks))
@@ -142,7 +145,8 @@ class FaissReader:
                 f"index snapshot {snap.name} is inconsistent ({len(vectors)} vectors of dim {vectors.dim}, "
                 f"{len(chunks)} chunks, manifest dim {info.dim}): rebuild with `rag ingest --rebuild`"
             )
-        return cls(info, vectors, chunks, _lexical(snap, chunks), read_sentences(snap, info.dim))
+        lexical = _lexical(snap, chunks, bool(info.chunking.get("passage_titles")))
+        return cls(info, vectors, chunks, lexical, read_sentences(snap, info.dim))
 
     def __len__(self) -> int:
         return len(self._chunks)
@@ -178,10 +182,10 @@ class FaissReader:
         return iter(self._chunks)
 
 
-def _lexical(snap: Path, chunks: Sequence[Chunk]) -> LexicalIndex:
+def _lexical(snap: Path, chunks: Sequence[Chunk], titles: bool) -> LexicalIndex:
     """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
     if chunks and not LexicalIndex.is_saved(snap):  # snapshots from before doc_freqs.json
-        return LexicalIndex([c.text for c in chunks])
+        return LexicalIndex([c.indexed_text(titles) for c in chunks])
     try:
         return LexicalIndex.load(snap, len(chunks))
     except (OSError, ValueError, KeyError) as exc:

@@ -114,7 +114,8 @@ class MilvusBackend:
             n_docs = int(meta["documents"]) + len(added - existed) - len(set(change.remove) & existed)
             n -= sum(1 for length in old_ids.values() if length)  # counted rows have >= 1 token (EMPTY)
             total -= sum(old_ids.values())
-            fresh = [doc_terms(c.text) for d in change.add for c in d.chunks]
+            titles = bool(change.chunking.get("passage_titles"))
+            fresh = [doc_terms(c.indexed_text(titles)) for d in change.add for c in d.chunks]
             n += len(fresh)
             total += sum(length for _, length in fresh)
             avgdl = total / n if n else 1.0
