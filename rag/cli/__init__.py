@@ -17,7 +17,7 @@ from rag.config import load_settings
 from rag.errors import RagError
 
 # Subcommand modules, in the order `rag --help` lists them.
-COMMANDS = ["ingest", "search", "ask", "serve", "eval"]
+COMMANDS = ["ingest", "search", "ask", "serve", "eval", "migrate"]
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
