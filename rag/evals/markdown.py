@@ -59,9 +59,10 @@ def _answers(report: Mapping[str, Any]) -> list[str]:
     lat = [
         f"{stage} p50 {_fmt(metrics.get(f'latency.{stage}.p50_ms'))} ms, p95 "
         f"{_fmt(metrics.get(f'latency.{stage}.p95_ms'))} ms"
-        for stage in ("retrieval", "generation", "total")
+        for stage in ("embed", "retrieval", "generation", "total")
     ]
-    return lines + ["", "Latency per question: " + "; ".join(lat) + ".", ""]
+    note = " (query embedding once per question; retrieval and total exclude it)"
+    return lines + ["", "Latency per question: " + "; ".join(lat) + note + ".", ""]
 
 
 def _gate(gate: Mapping[str, Any]) -> list[str]:

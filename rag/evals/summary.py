@@ -17,6 +17,11 @@ def print_summary(report: Mapping[str, Any]) -> None:
         f"generator {meta['generator'] or '(retrieval only)'}, {meta['seconds']} s"
     )
     modes = [mode for mode in SEARCH_MODES if f"retrieval.{mode}.mrr" in m]
+    if m.get("latency.embed.p50_ms") is not None:
+        print(
+            f"query embedding p50 {_fmt(m.get('latency.embed.p50_ms'))} / p95 {_fmt(m.get('latency.embed.p95_ms'))} ms"
+            " (once per question; the latencies below exclude it)"
+        )
     if modes:
         print(f"{'mode':<8}" + "".join(f"{c:>8}" for c in RETRIEVAL_COLS))
         for mode in modes:

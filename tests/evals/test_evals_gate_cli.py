@@ -157,3 +157,23 @@ def test_missing_xquad_skips_locally_and_fails_in_ci(
     monkeypatch.setenv("CI", "true")
     assert main(["eval", "--dataset", "xquad", "--retrieval-only"]) != 0
     assert "CI=true" in capsys.readouterr().err
+
+
+def test_each_question_is_embedded_once_and_its_embedding_timed(
+    tiny: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.embed.hashing import HashingEmbedder
+
+    calls: list[str] = []
+    original = HashingEmbedder.embed_queries
+
+    def counting(self: HashingEmbedder, texts: list[str]) -> Any:
+        calls.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(HashingEmbedder, "embed_queries", counting)
+    out = tiny["tmp"] / "reports"
+    assert _eval(tiny, "--generator", "extractive", "--report", str(out), "--no-gate") == 0
+    assert sorted(calls) == sorted(q["question"] for q in QUESTIONS)  # three modes and the answer share it
+    metrics = json.loads((out / "tiny.json").read_text(encoding="utf-8"))["metrics"]
+    assert metrics["latency.embed.p50_ms"] > 0 and metrics["retrieval.hybrid.p50_ms"] is not None
