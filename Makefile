@@ -66,10 +66,9 @@ bench-scale: setup $(VENV)/.bench-installed  ## FAISS and Milvus Lite at 10k, 10
 bench-upload: setup  ## a 5 MB upload through a real server: 202 at once, the job ends with the document searchable
 	$(BIN)/pytest -q -s -p no:cacheprovider -m slow tests/api/test_api_jobs.py
 
-bench-retrieval: setup  ## retrieval on XQuAD-ru with fusion and chunk-size comparisons; stores; a 20000-chunk upload
+bench-retrieval: setup  ## retrieval on XQuAD-ru with fusion and chunk-size comparisons; lexical search by store
 	$(BIN)/python evals/bench_retrieval.py --fusion rrf convex --json build/bench/retrieval.json
 	$(BIN)/python evals/bench_store.py --json build/bench/store.json
-	$(BIN)/python evals/bench_upload.py --chunks 20000
 
 bench-pdf: setup system-deps  ## PDF libraries compared (fidelity, speed, memory) and a 300-page PDF ingested
 	$(BIN)/python evals/bench_pdf.py --pages 300

@@ -40,7 +40,7 @@ RECALL_K = 10
 
 
 def settings(cell: dict[str, Any]) -> Settings:
-    # No sentence vectors, as evals/bench_upload.py: the corpus has none to store (docs/store.md).
+    # No sentence vectors: the synthetic corpus has none to store (docs/store.md).
     return load_settings(
         env={},
         index_dir=Path(cell["dir"]),

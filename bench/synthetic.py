@@ -27,7 +27,7 @@ from rag.store import DocumentRows
 from rag.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent
-PER_DOC = 50  # chunks per synthetic document, as evals/bench_upload.py
+PER_DOC = 50  # chunks per synthetic document
 VOCAB = 30_000
 WORDS_PER_CHUNK = (60, 120)
 SENTENCE_WORDS = 12
