@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,19 @@ import pytest
 from rag.config import PROJECT_ROOT, Settings, load_settings
 
 SEEDS = PROJECT_ROOT / "seeds"
+
+
+def run_rag(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`python -m rag ARGS` in a child process, as a user runs it: the hashing embedder, no other
+    RAG_* settings from the caller's environment, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
+        timeout=timeout,
+    )
 
 
 def make_settings(index_dir: Path, **overrides: object) -> Settings:

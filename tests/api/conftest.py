@@ -115,6 +115,16 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Interrupt a server process as Ctrl-C would; kill it if it has not exited within 15 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class Server:
     """A `rag serve` process on loopback."""
@@ -174,9 +184,4 @@ def run_server(settings: Settings, *args: str, env: dict[str, str] | None = None
             time.sleep(0.1)
         yield Server(url, process, log)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

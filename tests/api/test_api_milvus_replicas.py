@@ -4,7 +4,6 @@ loopback) answer alike, and a write through either is seen through the other."""
 from __future__ import annotations
 
 import contextlib
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from rag.config import load_settings
 from rag.embed import get_embedder
 from rag.ingest.load import load_bytes
 from rag.ingest.pipeline import update_index
-from tests.api.conftest import Server, free_port, run_server
+from tests.api.conftest import Server, free_port, run_server, stop_process
 
 Q_KEY, A_KEY = "qk-replica", "ak-replica"
 BASE = "Товарооборот Казахстана и Узбекистана достиг 4 млрд долларов. Стороны обсудили водные ресурсы."
@@ -51,12 +50,7 @@ def milvus_url(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _search(srv: Server, query: str) -> tuple[list[tuple[str, float]], str]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from rag.config import load_settings
 from rag.embed import get_embedder
 from rag.ingest.pipeline import ingest_paths, list_documents
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_rag
 
 
 def _index_with_two_docs(tmp_path: Path) -> Path:
@@ -38,14 +35,7 @@ def test_cli_reports_failure_and_keeps_the_index(tmp_path: Path) -> None:
     index_dir = _index_with_two_docs(tmp_path)
     bad = tmp_path / "broken.txt"
     bad.write_bytes(b"\xff\xfe\xfa")
-    res = subprocess.run(
-        [sys.executable, "-m", "rag", "ingest", str(bad), "--index", str(index_dir), "--quiet"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
-        timeout=120,
-    )
+    res = run_rag("ingest", str(bad), "--index", str(index_dir), "--quiet")
     assert res.returncode == 1 and "skipped: " in res.stderr and "Traceback" not in res.stderr
     settings = load_settings(env={}, index_dir=index_dir, embedder="hashing")
     assert {d["doc_id"] for d in list_documents(settings)} == {"a.txt", "b.md"}

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from rag.config import load_settings, replace
 from rag.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_rag
 
 
 @pytest.mark.parametrize("changes", [{"chunk_tokens": 0}, {"chunk_overlap": -5}, {"top_k": 0}])
@@ -22,14 +19,7 @@ def test_replace_checks_like_load_settings(changes: dict[str, int]) -> None:
 
 def test_ingest_refuses_a_bad_chunk_size_before_writing(tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
-    res = subprocess.run(
-        [sys.executable, "-m", "rag", "ingest", "--chunk-tokens", "0", "--index", str(index_dir), "--quiet"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
-        timeout=120,
-    )
+    res = run_rag("ingest", "--chunk-tokens", "0", "--index", str(index_dir), "--quiet")
     assert res.returncode == 2, res.stderr
     assert "chunk_tokens" in res.stderr and "Traceback" not in res.stderr
     assert not (index_dir / "CURRENT").exists()
@@ -37,13 +27,6 @@ def test_ingest_refuses_a_bad_chunk_size_before_writing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("port", ["99999", "-5"])
 def test_serve_refuses_a_port_out_of_range(port: str) -> None:
-    res = subprocess.run(
-        [sys.executable, "-m", "rag", "serve", "--port", port, "--index", "/nonexistent/index"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
-        timeout=120,
-    )
+    res = run_rag("serve", "--port", port, "--index", "/nonexistent/index")
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip() == f"rag serve: error: port must be between 1 and 65535, not {port}"

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-from rag.config import PROJECT_ROOT, Settings, load_settings
+from rag.config import Settings, load_settings
 from rag.embed import get_embedder
 from rag.ingest.pipeline import ingest_paths, list_documents
 from rag.search.retrieve import open_retriever
 from rag.store.faiss import snapshot
 from rag.store.faiss.chunks import FILENAME, read_chunks
+from tests.conftest import run_rag
 from tests.docgen import docx_bytes, encrypt, scan_pdf
 
 
@@ -35,14 +34,7 @@ def folder(tmp_path: Path, printed: dict[str, Path]) -> Path:
 
 def test_cli_ingests_the_good_files_and_names_each_bad_one(tmp_path: Path, printed: dict[str, Path]) -> None:
     docs, index = folder(tmp_path, printed), tmp_path / "index"
-    res = subprocess.run(
-        [sys.executable, "-m", "rag", "ingest", str(docs), "--index", str(index), "--quiet"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
-        timeout=300,
-    )
+    res = run_rag("ingest", str(docs), "--index", str(index), "--quiet", timeout=300)
     assert res.returncode == 0, res.stderr
     skipped = sorted(line for line in res.stderr.splitlines() if line.startswith("skipped: "))
     assert [line.split(":")[1].strip().rsplit("/", 1)[-1] for line in skipped] == [
@@ -57,14 +49,7 @@ def test_cli_ingests_the_good_files_and_names_each_bad_one(tmp_path: Path, print
     assert listed["handbook.pdf"]["pages"] == 3 and listed["report.pdf"]["pages"] == 3
     assert "pages" not in listed["notes.docx"] and "pages" not in listed["readme.txt"]
 
-    found = subprocess.run(
-        [sys.executable, "-m", "rag", "search", "laptops are replaced", "--index", str(index), "--json", "-k", "1"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
-        timeout=120,
-    )
+    found = run_rag("search", "laptops are replaced", "--index", str(index), "--json", "-k", "1")
     top = json.loads(found.stdout)[0]
     assert top["doc_id"] == "handbook.pdf" and top["page_start"] <= 3 == top["page_end"]
 

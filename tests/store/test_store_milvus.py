@@ -3,8 +3,6 @@ the changed document's rows, a kill mid-write, and Milvus Lite's one-process-per
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from rag.ingest.pipeline import ingest_paths, list_documents, update_index
 from rag.search.retrieve import open_retriever
 from rag.store import Store, open_store
 from rag.store.milvus.backend import MilvusBackend
+from tests.conftest import run_rag
 from tests.store.conftest import release_lite, store_settings_for
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -115,14 +114,7 @@ def first_hash(store: Store) -> str:
 def test_a_lite_directory_is_served_by_one_process(milvus: tuple[Settings, Store]) -> None:
     settings, store = milvus
     update_index(settings, get_embedder("hashing"), add=[load_bytes("a.txt", "Текст.".encode())], store=store)
-    res = subprocess.run(
-        [sys.executable, "-m", "rag", "search", "текст", "--store", "milvus", "--index", str(settings.index_dir)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDER": "hashing"},
-        timeout=120,
-    )
+    res = run_rag("search", "текст", "--store", "milvus", "--index", str(settings.index_dir))
     assert res.returncode == IndexError_.exit_code and "Traceback" not in res.stderr
     assert "open in another process" in res.stderr and "milvus-lite server" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
