@@ -22,8 +22,9 @@ QUESTION = "Какой объём взаимной торговли за янв�
 
 @pytest.fixture
 def slow_llm() -> Iterator[LoopbackLLM]:
-    """A model server that takes 30 s before its first byte (and notices clients that leave)."""
-    llm = LoopbackLLM(FakeLLM(default=Script(delay=30.0)))
+    """A model server that takes 120 s before its first byte (and notices clients that leave): far
+    longer than any test waits, so no ask ends on its own while a loaded machine runs the test."""
+    llm = LoopbackLLM(FakeLLM(default=Script(delay=120.0)))
     yield llm
     llm.close()
 
@@ -42,7 +43,16 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 @pytest.fixture
 def llm_server(make_settings: Any, slow_llm: LoopbackLLM) -> Iterator[Server]:
     settings = make_settings(generator="openai", rate_limit_per_minute=0)
-    with run_server(settings, env=llm_env(slow_llm, RAG_LLM_CONCURRENCY="4", RAG_LLM_CONCURRENCY_PER_KEY="4")) as srv:
+    # Queued asks wait for a slot, and calls for the model, longer than the test runs: none may end
+    # with 503 generator_busy or a timeout while the machine is slow.
+    env = llm_env(
+        slow_llm,
+        RAG_LLM_CONCURRENCY="4",
+        RAG_LLM_CONCURRENCY_PER_KEY="4",
+        RAG_LLM_QUEUE_SECONDS="300",
+        RAG_LLM_TIMEOUT="300",
+    )
+    with run_server(settings, env=env) as srv:
         yield srv
 
 
