@@ -33,7 +33,7 @@ from bench.server import environment
 from rag.search.retrieve import CANDIDATES
 
 ROOT = Path(__file__).resolve().parent.parent
-PHASES = ("build", "serve", "update")
+PHASES = ("build", "serve", "update", "churn")
 
 
 class LimitError(Exception):

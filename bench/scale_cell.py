@@ -10,7 +10,10 @@ as one JSON line, last on stdout.
   and hybrid ones through the product's ``Retriever`` with precomputed query vectors, so neither
   includes query embedding; resident memory; recall@10 against exact search.
 - ``update``: one small document added, then deleted, through ``update_index`` with the hashing
-  embedder, as an API upload does (its embedding is negligible: the times are the store's).
+  embedder, as an API upload does (its embedding is negligible: the times are the store's); and
+  how long a serving process that already holds the index takes to reopen it after the add.
+- ``churn``: ``CHURN_SHARE`` of the corpus deleted and as much added in one write (a FAISS delta
+  segment near its compaction limit), then the reopen and the searches timed again.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from rag.store import Change, open_store
 DIM = 384  # e5-small's dimension
 EMBEDDER = f"hashing:{DIM}"
 RECALL_K = 10
+CHURN_SHARE = 0.045  # deleted, and as much added: 9% of the base in a FAISS delta (compaction at 10%)
 
 
 def settings(cell: dict[str, Any]) -> Settings:
@@ -114,6 +118,29 @@ def _exact(cell: dict[str, Any], q: np.ndarray) -> np.ndarray:
     return top
 
 
+def _searches(reader: Any, cell: dict[str, Any], q: np.ndarray) -> dict[str, Any]:
+    """Dense searches for ``q[:-1]`` (and their top 10 keys) and hybrid ones, timed."""
+    reader.dense(q[-1], CANDIDATES)  # the first search pays one-off costs (Milvus: the connection)
+    dense_times, found = [], []
+    for v in q[:-1]:
+        t = time.perf_counter()
+        keys, _ = reader.dense(v, CANDIDATES)
+        dense_times.append(time.perf_counter() - t)
+        found.append(keys[:RECALL_K])
+    texts = synthetic.query_texts(cell["hybrid_queries"], cell["seed"])
+    retriever = Retriever(PrecomputedEmbedder(dict(zip(texts, q, strict=False))), reader)
+    hybrid_times = []
+    for text in texts:
+        t = time.perf_counter()
+        retriever.search(text, top_k=5, mode="hybrid")
+        hybrid_times.append(time.perf_counter() - t)
+    out: dict[str, Any] = {"found": found}
+    out["dense_p50_ms"], out["dense_p95_ms"] = _percentiles(dense_times)
+    if hybrid_times:
+        out["hybrid_p50_ms"], out["hybrid_p95_ms"] = _percentiles(hybrid_times)
+    return out
+
+
 def serve(cell: dict[str, Any]) -> dict[str, Any]:
     base = memory_mb()["rss"]
     q = synthetic.queries(cell["queries"] + 1, DIM, cell["seed"])
@@ -123,40 +150,23 @@ def serve(cell: dict[str, Any]) -> dict[str, Any]:
         reader = store.reader()
         opened = time.perf_counter() - t
         after_open = memory_mb()["rss"]
-        reader.dense(q[-1], CANDIDATES)  # the first search pays one-off costs (Milvus: the connection)
-        dense_times, found = [], []
-        for v in q[:-1]:
-            t = time.perf_counter()
-            keys, _ = reader.dense(v, CANDIDATES)
-            dense_times.append(time.perf_counter() - t)
-            found.append(keys[:RECALL_K])
-        texts = synthetic.query_texts(cell["hybrid_queries"], cell["seed"])
-        retriever = Retriever(PrecomputedEmbedder(dict(zip(texts, q, strict=False))), reader)
-        hybrid_times = []
-        for text in texts:
-            t = time.perf_counter()
-            retriever.search(text, top_k=5, mode="hybrid")
-            hybrid_times.append(time.perf_counter() - t)
+        timed = _searches(reader, cell, q)
         mem = memory_mb()  # before anything not part of serving (the exact search below)
+        found = timed.pop("found")
         positions = [[synthetic.position(c.chunk_id) for c in reader.chunks(k.tolist())] for k in found]
     finally:
         store.close()
     exact = _exact(cell, q[:-1])
     recall = np.mean([len(set(p) & set(e.tolist())) / RECALL_K for p, e in zip(positions, exact, strict=True)])
-    dense_p50, dense_p95 = _percentiles(dense_times)
-    out = {
+    return {
         "open_s": round(opened, 2),
         "base_mb": base,
         "opened_mb": after_open,
         "rss_mb": mem["rss"],
         "peak_mb": mem["peak"],
-        "dense_p50_ms": dense_p50,
-        "dense_p95_ms": dense_p95,
         "recall_at_10": round(float(recall), 4),
+        **timed,
     }
-    if hybrid_times:
-        out["hybrid_p50_ms"], out["hybrid_p95_ms"] = _percentiles(hybrid_times)
-    return out
 
 
 def update(cell: dict[str, Any]) -> dict[str, Any]:
@@ -168,9 +178,15 @@ def update(cell: dict[str, Any]) -> dict[str, Any]:
     store = open_store(s)
     opened = time.perf_counter() - t
     try:
+        store.reader()  # as a serving process holds it
         t = time.perf_counter()
         report = update_index(s, embedder, add=[upload], store=store)
         add = time.perf_counter() - t
+        t = time.perf_counter()
+        reader = store.reader()
+        reopen = time.perf_counter() - t
+        if len(reader) != cell["size"] + report.embedded_chunks:
+            raise RuntimeError(f"the reopened index holds {len(reader)} chunks, not the upload's too")
         t = time.perf_counter()
         update_index(s, embedder, remove=["upload.txt"], store=store)
         delete = time.perf_counter() - t
@@ -179,12 +195,39 @@ def update(cell: dict[str, Any]) -> dict[str, Any]:
     return {
         "update_open_s": round(opened, 2),
         "add_s": round(add, 3),
+        "reopen_s": round(reopen, 3),
         "delete_s": round(delete, 3),
         "upload_chunks": report.embedded_chunks,
     }
 
 
-PHASES = {"build": build, "serve": serve, "update": update}
+def churn(cell: dict[str, Any]) -> dict[str, Any]:
+    s = settings(cell)
+    n_docs = max(1, round(cell["size"] * CHURN_SHARE / synthetic.PER_DOC))
+    new = synthetic.documents(n_docs * synthetic.PER_DOC, DIM, cell["seed"] + 1, prefix="churn")
+    gone = frozenset(f"synthetic/{i}.txt" for i in range(n_docs))
+    q = synthetic.queries(cell["queries"] + 1, DIM, cell["seed"])
+    store = open_store(s)
+    try:
+        store.reader()  # as a serving process holds it
+        t = time.perf_counter()
+        store.write(Change(EMBEDDER, DIM, _chunking(s), s.vector_index, new, gone))
+        wrote = time.perf_counter() - t
+        t = time.perf_counter()
+        reader = store.reader()
+        reopen = time.perf_counter() - t
+        timed = _searches(reader, cell, q)
+    finally:
+        store.close()
+    return {
+        "churn_chunks": 2 * n_docs * synthetic.PER_DOC,
+        "churn_write_s": round(wrote, 2),
+        "churn_reopen_s": round(reopen, 2),
+        **{f"churn_{k}": v for k, v in timed.items() if k != "found"},
+    }
+
+
+PHASES = {"build": build, "serve": serve, "update": update, "churn": churn}
 
 
 def main(argv: list[str]) -> int:

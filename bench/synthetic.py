@@ -75,12 +75,12 @@ def _vector_blocks(n: int, dim: int, seed: int) -> Iterator[np.ndarray]:
         yield v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def documents(n: int, dim: int, seed: int = 0) -> list[DocumentRows]:
+def documents(n: int, dim: int, seed: int = 0, prefix: str = "synthetic") -> list[DocumentRows]:
     """``n`` chunks in documents of ``PER_DOC``, ready for ``Store.write`` (no embedding needed)."""
     rng = np.random.default_rng([seed, 2])
     docs = []
     for d, vecs in zip(range(0, n, PER_DOC), _vector_blocks(n, dim, seed), strict=True):
-        doc_id = f"synthetic/{d // PER_DOC}.txt"
+        doc_id = f"{prefix}/{d // PER_DOC}.txt"
         chunks, offset = [], 0
         for i, n_words in enumerate(rng.integers(*WORDS_PER_CHUNK, size=len(vecs), endpoint=True).tolist()):
             text = _text(rng, n_words)

@@ -17,14 +17,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+import numpy as np
 from tqdm import tqdm
 
 from rag.config import Settings, replace
 from rag.errors import InputError, StorageError
 from rag.store import BACKENDS, Change, DocumentRows, open_store
 from rag.store.faiss import snapshot
-from rag.store.faiss.backend import FaissBackend
-from rag.store.faiss.chunks import read_chunks, read_sentences
+from rag.store.faiss.backend import FaissBackend, LiveState
 from rag.types import Chunk
 
 
@@ -64,9 +64,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"no FAISS index in {settings.index_dir}: nothing to migrate (`rag ingest` builds one)")
     snap = snapshot.current_dir(settings.index_dir)
     manifest = snapshot.read_manifest(snap)
-    chunks, vectors = read_chunks(snap, with_vectors=True)
-    assert vectors is not None
-    sentences = read_sentences(snap, info.dim)
+    state = LiveState.read(snap, info.dim)
+    chunks, sentences = state.chunks, state.sentences
+    vectors = state.vectors if state.vectors is not None else np.zeros((0, info.dim), dtype=np.float32)
     overrides: dict[str, object] = {"store": args.to}
     if args.milvus_uri:
         overrides["milvus_uri"] = args.milvus_uri
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                         info.documents[doc_id],
                         [chunks[i] for i in rows],
                         vectors[rows],
-                        [sentences.get(i) for i in rows],
+                        [sentences[i] for i in rows],
                     )
                     for doc_id, rows in batch
                 ]

@@ -24,6 +24,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index buil
 
 BM25_DIR = "bm25"
 DF_FILE = "doc_freqs.json"  # ours, beside bm25s's files in BM25_DIR
+STATS_FILE = "stats.json"  # ours: the average length a delta segment scores with (rag.store.faiss.delta)
+K1, B = 1.5, 0.75  # bm25s's defaults (its "lucene" variant), which every index here uses
 _EMPTY = "\u2205"  # stands in for a text with no content tokens
 
 
@@ -38,6 +40,8 @@ class LexicalIndex:
         if len(tokenized) != self.size:
             raise ValueError(f"{len(tokenized)} term lists for {self.size} texts")
         self._df = Counter(t for tokens in tokenized for t in set(tokens))
+        # bm25s counts an empty text as one placeholder token.
+        self.avgdl: float | None = sum(len(t) or 1 for t in tokenized) / self.size if self.size else None
         if texts:
             # An empty token list would make bm25s skip the document and shift every row id.
             self._bm25.index([tokens or [_EMPTY] for tokens in tokenized], show_progress=False)
@@ -47,11 +51,18 @@ class LexicalIndex:
         if self.size:
             self._bm25.save(str(directory / BM25_DIR))
             (directory / BM25_DIR / DF_FILE).write_text(json.dumps(self._df, ensure_ascii=False), encoding="utf-8")
+            stats = {"avgdl": self.avgdl, "k1": K1, "b": B}
+            (directory / BM25_DIR / STATS_FILE).write_text(json.dumps(stats), encoding="utf-8")
 
     @staticmethod
     def is_saved(directory: Path) -> bool:
         """Whether ``directory`` holds a saved index (snapshots from before doc_freqs.json do not)."""
         return (directory / BM25_DIR / DF_FILE).is_file()
+
+    @staticmethod
+    def has_stats(directory: Path) -> bool:
+        """Whether the saved index has the average length a delta segment needs."""
+        return (directory / BM25_DIR / STATS_FILE).is_file()
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
@@ -60,12 +71,16 @@ class LexicalIndex:
         index.size = size
         index._bm25 = bm25s.BM25()
         index._df = Counter()
+        index.avgdl = None
         if size:
             index._bm25 = bm25s.BM25.load(str(directory / BM25_DIR))
             df = json.loads((directory / BM25_DIR / DF_FILE).read_text(encoding="utf-8"))
             if not isinstance(df, dict):
                 raise ValueError(f"{DF_FILE} is not an object")
             index._df = Counter({str(t): int(n) for t, n in df.items()})
+            stats = directory / BM25_DIR / STATS_FILE
+            if stats.is_file():  # indexes written before it have none, and take no delta segment
+                index.avgdl = float(json.loads(stats.read_text(encoding="utf-8"))["avgdl"])
             if int(index._bm25.scores["num_docs"]) != size:
                 raise ValueError(f"BM25 index holds {index._bm25.scores['num_docs']} texts, not {size}")
         return index
@@ -78,6 +93,13 @@ class LexicalIndex:
         """Inverse document frequency of each token over the whole corpus; unseen tokens weigh most."""
         return {t: math.log((self.size + 1) / (self._df.get(t, 0) + 0.5)) for t in tokens}
 
+    def term_scores(self, token: str) -> np.ndarray | None:
+        """BM25 score of one token for every text (None when the corpus never uses it)."""
+        tid = self._bm25.vocab_dict.get(token) if self.size else None
+        if tid is None:
+            return None
+        return np.asarray(self._bm25.get_scores_from_ids([tid]), dtype=np.float32)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score for every text, in corpus order (zeros when nothing matches)."""
         if not self.size:
@@ -86,3 +108,8 @@ class LexicalIndex:
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+
+def bm25_idf(df: int, n: int) -> float:
+    """The idf bm25s scores with (its "lucene" variant)."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))

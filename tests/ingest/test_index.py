@@ -145,7 +145,7 @@ def test_hnsw_index_finds_what_flat_finds(hashing_settings: Settings, corpus: Pa
         a = [p.chunk.chunk_id for p in open_retriever(hashing_settings).search(query, 2, "dense")]
         b = [p.chunk.chunk_id for p in open_retriever(hnsw_settings).search(query, 2, "dense")]
         assert a == b
-    vectors = open_retriever(hnsw_settings).reader.vectors  # type: ignore[attr-defined]
+    vectors = open_retriever(hnsw_settings).reader.base.vectors  # type: ignore[attr-defined]
     assert type(vectors._index).__name__ == "IndexHNSWFlat"
 
 

@@ -1,53 +1,51 @@
-"""The FAISS store: every write builds a complete snapshot and swaps it in (``snapshot``).
+"""The FAISS store: every write makes a complete snapshot and swaps it in (``snapshot``).
 
-Cost of a write: unchanged documents are carried without embedding them again, but their chunks,
-vectors and sentence vectors are copied into the new snapshot and BM25 is rebuilt over every
-chunk, so adding one document costs time in proportion to the corpus. Each chunk's BM25 terms are
-stored in the snapshot (the chunk store's ``terms`` table), so carried chunks are not stemmed
-again: stemming every chunk of the corpus was most of an upload's time outside embedding. That
-buys crash safety for free: ``CURRENT`` names a complete snapshot at every instant. A corpus that
-grows by uploads well past one machine's comfort is what ``RAG_STORE=milvus`` is for
-(docs/store.md).
+Two kinds of write. A small change (an upload, a delete) links the previous snapshot's base
+files and writes only a delta segment (``delta``): its cost follows the change, not the corpus.
+A large change, a rebuild, or a delta grown past ``delta.DELTA_SHARE`` of the base writes a full
+snapshot: unchanged documents are carried without embedding them again (their chunks, vectors,
+sentence vectors and stored BM25 terms are copied, so nothing is stemmed twice) and BM25 is
+rebuilt over every chunk. Either way ``CURRENT`` names a complete snapshot at every instant.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.store.base import Change, IndexInfo, Sentences
+from rag.store.faiss import delta as deltas
 from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import read_chunks, read_sentences, read_terms, write_chunks
+from rag.store.faiss.chunks import read_chunks, read_sentences, read_terms, rows_of, write_chunks
+from rag.store.faiss.reader import Base, FaissReader, base_rows, snapshot_info
 from rag.store.faiss.vectors import FaissStore
-from rag.store.lexical import BM25_DIR, LexicalIndex
+from rag.store.lexical import LexicalIndex
 from rag.text.terms import tokenize
 from rag.types import Chunk
-
-
-def _info(snap: Path) -> IndexInfo:
-    m = snapshot.read_manifest(snap)
-    docs = m["documents"]
-    return IndexInfo(snap.name, m["embedder"], int(m["dim"]), m.get("chunking") or {}, docs, m["chunks"], len(docs))
 
 
 class FaissBackend:
     """Snapshots of a FAISS index, a SQLite chunk store and BM25 under ``settings.index_dir``."""
 
     name = "faiss"
+    delta_share = deltas.DELTA_SHARE
 
     def __init__(self, settings: Settings) -> None:
         self.index_dir = settings.index_dir
         self.location = str(settings.index_dir)
+        self._base: Base | None = None  # the last base segment a reader loaded, reused while linked
 
     def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
         try:  # the manifest holds every record anyway
-            return _info(snapshot.current_dir(self.index_dir))
+            return snapshot_info(snapshot.current_dir(self.index_dir))
         except IndexMissingError:
             return None
 
@@ -62,133 +60,156 @@ class FaissBackend:
 
     def write(self, change: Change) -> IndexInfo:
         old = None if change.reset else self.info()
-        old_chunks: list[Chunk] = []
-        old_vecs: np.ndarray | None = None
-        old_sents: dict[int, Sentences] = {}
-        old_terms: list[list[str]] | None = None
         if old is not None:
             snap = snapshot.current_dir(self.index_dir)
-            old_chunks, old_vecs = read_chunks(snap, with_vectors=True)
-            old_terms = read_terms(snap, len(old_chunks))
-            if old.chunking == change.chunking and change.chunking.get("sentence_vectors"):
-                old_sents = read_sentences(snap, old.dim)
+            delta = self._delta_for(snap, old, change)
+            if delta is not None:
+                return self._write_delta(snap, old, change, delta)
+        return self._write_full(old, change)
+
+    def _delta_for(self, snap: Path, old: IndexInfo, change: Change) -> deltas.Delta | None:
+        """The delta that ``change`` makes of the current snapshot, or None when it must be full."""
+        manifest = snapshot.read_manifest(snap)
+        same = (old.embedder, old.dim, old.chunking, manifest.get("vector_index", "flat")) == (
+            change.embedder,
+            change.dim,
+            change.chunking,
+            change.vector_index,
+        )
+        rows = base_rows(manifest)
+        fresh = sum(len(d.chunks) for d in change.add)
+        if not same or not rows or not LexicalIndex.has_stats(snap) or fresh > self.delta_share * rows:
+            return None
+        current = deltas.read(snap, rows, old.dim)
+        replaced = ({d.doc_id for d in change.add} | set(change.remove)) & set(old.documents)
+        kept = deltas.remaining(current, replaced)
+        gone = rows_of(snap, replaced)
+        tombstones = np.union1d(current.tombstones, np.asarray(gone, dtype=np.int64)).astype(np.int64)
+        if len(kept) + fresh + len(tombstones) > self.delta_share * rows:
+            return None
+        delta = deltas.subset(current, kept)
+        delta.tombstones = tombstones
+        titles = bool(change.chunking.get("passage_titles"))
+        for d in change.add:
+            delta.chunks.extend(d.chunks)
+            delta.terms.extend(tokenize(c.indexed_text(titles)) for c in d.chunks)
+            delta.sentences.extend(d.sentences or [None] * len(d.chunks))
+        parts = [delta.vectors] + [d.vectors for d in change.add if len(d.vectors)]
+        delta.vectors = np.concatenate(parts).astype(np.float32) if len(parts) > 1 else delta.vectors
+        return delta
+
+    def _write_delta(self, snap: Path, old: IndexInfo, change: Change, delta: deltas.Delta) -> IndexInfo:
+        docs = self._documents(old, change)
+        live = delta.base_rows - len(delta.tombstones) + len(delta.chunks)
+        version = snapshot.new_version()
+        with snapshot.staging(self.index_dir, version) as tmp:
+            deltas.link_base(snap, tmp)
+            deltas.write(tmp, delta)
+            sizes = {"base_rows": delta.base_rows, "rows": len(delta.chunks), "tombstones": len(delta.tombstones)}
+            self._manifest(tmp, version, change, live, docs, {"delta": sizes})
+        return IndexInfo(version, change.embedder, change.dim, change.chunking, docs, live, len(docs))
+
+    def _write_full(self, old: IndexInfo | None, change: Change) -> IndexInfo:
+        state = LiveState()
+        if old is not None:
+            carry = old.chunking == change.chunking and bool(change.chunking.get("sentence_vectors"))
+            state = LiveState.read(snapshot.current_dir(self.index_dir), old.dim, carry)
         replaced = {d.doc_id for d in change.add} | set(change.remove)
-        kept = [i for i, c in enumerate(old_chunks) if c.doc_id not in replaced]
+        kept = [i for i, c in enumerate(state.chunks) if c.doc_id not in replaced]
         fresh = [c for d in change.add for c in d.chunks]
-        chunks = [old_chunks[i] for i in kept] + fresh
+        chunks = [state.chunks[i] for i in kept] + fresh
         # BM25 terms of the chunks carried over come from the old snapshot, not from stemming again.
         titles = bool(change.chunking.get("passage_titles"))
         kept_terms = (
-            [old_terms[i] for i in kept]
-            if old_terms is not None
-            else [tokenize(old_chunks[i].indexed_text(titles)) for i in kept]
+            [state.terms[i] for i in kept]
+            if state.terms is not None
+            else [tokenize(state.chunks[i].indexed_text(titles)) for i in kept]
         )
         terms = kept_terms + [tokenize(c.indexed_text(titles)) for c in fresh]
-        sentences: list[Sentences | None] = [old_sents.get(i) for i in kept]
+        sentences: list[Sentences | None] = [state.sentences[i] for i in kept]
         for d in change.add:
             sentences.extend(d.sentences or [None] * len(d.chunks))
         parts = [d.vectors for d in change.add]
-        if old_vecs is not None:
-            parts.insert(0, old_vecs[kept])
+        if state.vectors is not None:
+            parts.insert(0, state.vectors[kept])
         parts = [p for p in parts if len(p)]
         vectors = np.concatenate(parts) if parts else np.empty((0, change.dim), dtype=np.float32)
-        docs = {k: v for k, v in (old.documents if old else {}).items() if k not in replaced}
-        docs.update({d.doc_id: d.meta for d in change.add})
+        docs = self._documents(old, change)
         version = snapshot.new_version()
         with snapshot.staging(self.index_dir, version) as tmp:
             write_chunks(tmp, zip(chunks, vectors, strict=False), sentences, terms)
             FaissStore.build(vectors, change.vector_index).save(tmp)
             LexicalIndex([c.text for c in chunks], terms).save(tmp)
-            snapshot.write_manifest(
-                tmp,
-                {
-                    "version": version,
-                    "embedder": change.embedder,
-                    "dim": change.dim,
-                    "chunking": change.chunking,
-                    "vector_index": change.vector_index,
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "chunks": len(chunks),
-                    "documents": dict(sorted(docs.items())),
-                },
-            )
+            self._manifest(tmp, version, change, len(chunks), docs)
         return IndexInfo(version, change.embedder, change.dim, change.chunking, docs, len(chunks), len(docs))
 
+    @staticmethod
+    def _documents(old: IndexInfo | None, change: Change) -> dict[str, dict[str, Any]]:
+        replaced = {d.doc_id for d in change.add} | set(change.remove)
+        docs = {k: v for k, v in (old.documents if old else {}).items() if k not in replaced}
+        docs.update({d.doc_id: d.meta for d in change.add})
+        return docs
+
+    @staticmethod
+    def _manifest(
+        tmp: Path,
+        version: str,
+        change: Change,
+        chunks: int,
+        docs: dict[str, dict[str, Any]],
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        snapshot.write_manifest(
+            tmp,
+            {
+                "version": version,
+                "embedder": change.embedder,
+                "dim": change.dim,
+                "chunking": change.chunking,
+                "vector_index": change.vector_index,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "chunks": chunks,
+                **(extra or {}),
+                "documents": dict(sorted(docs.items())),
+            },
+        )
+
     def reader(self) -> FaissReader:
-        return FaissReader.open(snapshot.current_dir(self.index_dir))
+        reader = FaissReader.open(snapshot.current_dir(self.index_dir), self._base)
+        self._base = reader.base
+        return reader
 
     def close(self) -> None:
         """Nothing to release: readers hold their snapshot in memory."""
+        self._base = None
 
 
-class FaissReader:
-    """One snapshot, loaded whole: vectors, chunks, BM25 and sentence vectors; keys are rows."""
+@dataclass
+class LiveState:
+    """Every live chunk of a snapshot (base rows not tombstoned, then the delta's), in key order."""
 
-    def __init__(
-        self,
-        info: IndexInfo,
-        vectors: FaissStore,
-        chunks: Sequence[Chunk],
-        lexical: LexicalIndex,
-        sentences: dict[int, Sentences],
-    ) -> None:
-        self.info, self.vectors, self.lexical_index = info, vectors, lexical
-        self._chunks, self._sentences = tuple(chunks), sentences
+    chunks: list[Chunk] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    terms: list[list[str]] | None = None
+    sentences: list[Sentences | None] = field(default_factory=list)
 
     @classmethod
-    def open(cls, snap: Path) -> FaissReader:
-        info = _info(snap)
-        vectors = FaissStore.load(snap)
-        chunks, _ = read_chunks(snap)
-        if len(vectors) != len(chunks) or (len(chunks) and vectors.dim != info.dim):
-            raise IndexCorruptError(
-                f"index snapshot {snap.name} is inconsistent ({len(vectors)} vectors of dim {vectors.dim}, "
-                f"{len(chunks)} chunks, manifest dim {info.dim}): rebuild with `rag ingest --rebuild`"
-            )
-        lexical = _lexical(snap, chunks, bool(info.chunking.get("passage_titles")))
-        return cls(info, vectors, chunks, lexical, read_sentences(snap, info.dim))
-
-    def __len__(self) -> int:
-        return len(self._chunks)
-
-    def dense(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        scores, ids = self.vectors.search(query[None, :], k)
-        keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
-
-    def lexical(self, query: str, k: int, also: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.lexical_index.scores(query)
-        if not len(scores):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        top = np.argsort(-scores, kind="stable")[:k]
-        top = top[scores[top] > 0]
-        extra = np.setdiff1d(np.asarray(also, dtype=np.int64), top)
-        keys = np.concatenate([top, extra]).astype(np.int64)
-        return keys, scores[keys]
-
-    def idf(self, tokens: Iterable[str]) -> dict[str, float]:
-        return self.lexical_index.idf(tokens)
-
-    def document_frequencies(self, tokens: Iterable[str]) -> dict[str, int]:
-        return self.lexical_index.document_frequencies(tokens)
-
-    def chunks(self, keys: Sequence[int]) -> list[Chunk]:
-        return [self._chunks[int(k)] for k in keys]
-
-    def sentences(self, keys: Sequence[int]) -> list[Sentences | None]:
-        return [self._sentences.get(int(k)) for k in keys]
-
-    def all_chunks(self) -> Iterator[Chunk]:
-        return iter(self._chunks)
-
-
-def _lexical(snap: Path, chunks: Sequence[Chunk], titles: bool) -> LexicalIndex:
-    """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
-    if chunks and not LexicalIndex.is_saved(snap):  # snapshots from before doc_freqs.json
-        return LexicalIndex([c.indexed_text(titles) for c in chunks])
-    try:
-        return LexicalIndex.load(snap, len(chunks))
-    except (OSError, ValueError, KeyError) as exc:
-        raise IndexCorruptError(
-            f"{snap / BM25_DIR} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
-        ) from None
+    def read(cls, snap: Path, dim: int, with_sentences: bool = True) -> LiveState:
+        """The chunks, vectors, stored terms and (when asked) sentence vectors of ``snap``."""
+        chunks, vectors = read_chunks(snap, with_vectors=True)
+        terms = read_terms(snap, len(chunks))
+        stored = read_sentences(snap, dim) if with_sentences else {}
+        sentences = [stored.get(i) for i in range(len(chunks))]
+        delta = deltas.read(snap, len(chunks), dim)
+        if not delta.size:
+            return cls(chunks, vectors, terms, sentences)
+        live = deltas.live_rows(delta)
+        chunks = [chunks[i] for i in live] + delta.chunks
+        if vectors is not None:
+            vectors = np.concatenate([vectors[live], delta.vectors]) if len(delta.vectors) else vectors[live]
+        elif len(delta.vectors):
+            vectors = delta.vectors
+        if terms is not None:
+            terms = [terms[i] for i in live] + delta.terms
+        carried = delta.sentences if with_sentences else [None] * len(delta.chunks)
+        return cls(chunks, vectors, terms, [sentences[i] for i in live] + carried)

@@ -43,9 +43,10 @@ def write_chunks(
     rows: Iterable[tuple[Chunk, np.ndarray]],
     sentences: Iterable[Sentences | None] = (),
     terms: Iterable[list[str]] = (),
+    filename: str = FILENAME,
 ) -> int:
     """Write a new chunk store in ``directory`` (with each row's BM25 terms); returns the number of rows."""
-    path = directory / FILENAME
+    path = directory / filename
     con = sqlite3.connect(path)
     try:
         con.executescript(_SCHEMA)
@@ -82,17 +83,19 @@ def write_chunks(
         con.close()
 
 
-def _connect(directory: Path) -> sqlite3.Connection:
-    path = directory / FILENAME
+def _connect(directory: Path, filename: str = FILENAME) -> sqlite3.Connection:
+    path = directory / filename
     if not path.exists():
         raise IndexCorruptError(f"{path} is missing")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
-def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk], np.ndarray | None]:
+def read_chunks(
+    directory: Path, with_vectors: bool = False, filename: str = FILENAME
+) -> tuple[list[Chunk], np.ndarray | None]:
     """Every chunk in row order, and their vectors when asked."""
     try:
-        con = _connect(directory)
+        con = _connect(directory, filename)
         try:
             columns = {r[1] for r in con.execute("PRAGMA table_info(chunks)")}
             page = "page_start" if "page_start" in columns else "NULL"
@@ -105,22 +108,22 @@ def read_chunks(directory: Path, with_vectors: bool = False) -> tuple[list[Chunk
             vectors: list[np.ndarray] = []
             for i, r in enumerate(cur):
                 if r[0] != i:
-                    raise IndexCorruptError(f"{directory / FILENAME}: chunk rows are not contiguous")
+                    raise IndexCorruptError(f"{directory / filename}: chunk rows are not contiguous")
                 chunks.append(Chunk(*r[1:10]))
                 if with_vectors:
                     vectors.append(np.frombuffer(r[10], dtype=np.float32))
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{directory / FILENAME} is unreadable: {exc}") from None
+        raise IndexCorruptError(f"{directory / filename} is unreadable: {exc}") from None
     vecs = np.stack(vectors) if with_vectors and vectors else None
     return chunks, vecs
 
 
-def read_sentences(directory: Path, dim: int) -> dict[int, Sentences]:
+def read_sentences(directory: Path, dim: int, filename: str = FILENAME) -> dict[int, Sentences]:
     """Stored sentence spans and vectors by chunk row (empty when the index has none)."""
     try:
-        con = _connect(directory)
+        con = _connect(directory, filename)
         try:
             has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sentences'").fetchone()
             rows = con.execute("SELECT row, spans, vectors FROM sentences").fetchall() if has else []
@@ -133,20 +136,58 @@ def read_sentences(directory: Path, dim: int) -> dict[int, Sentences]:
             out[int(row)] = (pairs, vecs)
         return out
     except (sqlite3.DatabaseError, ValueError) as exc:
-        raise IndexCorruptError(f"{directory / FILENAME}: sentence vectors are unreadable: {exc}") from None
+        raise IndexCorruptError(f"{directory / filename}: sentence vectors are unreadable: {exc}") from None
 
 
-def read_terms(directory: Path, rows: int) -> list[list[str]] | None:
+def read_terms(directory: Path, rows: int, filename: str = FILENAME) -> list[list[str]] | None:
     """Every row's BM25 terms, or None when the snapshot predates stored terms (or lacks some)."""
     try:
-        con = _connect(directory)
+        con = _connect(directory, filename)
         try:
             has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='terms'").fetchone()
             found = con.execute("SELECT row, terms FROM terms ORDER BY row").fetchall() if has else []
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{directory / FILENAME}: stored terms are unreadable: {exc}") from None
+        raise IndexCorruptError(f"{directory / filename}: stored terms are unreadable: {exc}") from None
     if len(found) != rows or any(r != i for i, (r, _) in enumerate(found)):
         return None
     return [t.split() for _, t in found]
+
+
+def rows_of(directory: Path, doc_ids: Iterable[str]) -> list[int]:
+    """The rows of these documents' chunks (by the doc_id index: a delete need not read every row)."""
+    ids = sorted(set(doc_ids))
+    if not ids:
+        return []
+    try:
+        con = _connect(directory)
+        try:
+            found: list[int] = []
+            for i in range(0, len(ids), 500):  # SQLite caps the number of parameters
+                part = ids[i : i + 500]
+                q = f"SELECT row FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})"
+                found.extend(int(r[0]) for r in con.execute(q, part))
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(f"{directory / FILENAME} is unreadable: {exc}") from None
+    return sorted(found)
+
+
+def terms_of(directory: Path, rows: Iterable[int]) -> list[list[str]]:
+    """The stored BM25 terms of these rows (rows without stored terms give none)."""
+    wanted = sorted({int(r) for r in rows})  # numpy integers would bind as blobs
+    out: list[list[str]] = []
+    try:
+        con = _connect(directory)
+        try:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                q = f"SELECT terms FROM terms WHERE row IN ({','.join('?' * len(part))})"
+                out.extend(t.split() for (t,) in con.execute(q, part))
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(f"{directory / FILENAME}: stored terms are unreadable: {exc}") from None
+    return out

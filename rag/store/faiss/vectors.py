@@ -24,6 +24,7 @@ class FaissStore:
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
         self.dim = int(index.d)
+        self._params: faiss.SearchParameters | None = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, kind: str = "flat") -> FaissStore:
@@ -53,14 +54,36 @@ class FaissStore:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def exclude(self, ids: np.ndarray) -> None:
+        """Leave these ids out of every search from now on (a delta segment's tombstones)."""
+        if not len(ids):
+            self._params = None
+            return
+        # The selectors are kept on self: faiss holds raw pointers to them.
+        self._batch = faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
+        self._not = faiss.IDSelectorNot(self._batch)
+        if isinstance(self._index, faiss.IndexHNSW):
+            hnsw = faiss.SearchParametersHNSW  # type: ignore[attr-defined]  # missing from the stubs
+            self._params = hnsw(sel=self._not, efSearch=self._index.hnsw.efSearch)
+        else:
+            self._params = faiss.SearchParameters(sel=self._not)  # type: ignore[call-arg]
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         faiss.omp_set_num_threads(1)
         k = min(k, len(self))
         if k <= 0:
             n = len(queries)
             return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        if self._params is None:
+            scores, ids = self._index.search(q, k)
+        else:
+            scores, ids = self._index.search(q, k, params=self._params)
         return scores, ids
+
+    def view(self) -> FaissStore:
+        """Another handle on the same index, with its own exclusions (the index is shared, not copied)."""
+        return FaissStore(self._index)
 
     def save(self, directory: Path) -> None:
         faiss.write_index(self._index, str(directory / FILENAME))
