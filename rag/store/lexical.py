@@ -73,7 +73,8 @@ class LexicalIndex:
         index._df = Counter()
         index.avgdl = None
         if size:
-            index._bm25 = bm25s.BM25.load(str(directory / BM25_DIR))
+            # Memory-mapped: a search touches only its terms' postings, and processes share the pages.
+            index._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=True)
             df = json.loads((directory / BM25_DIR / DF_FILE).read_text(encoding="utf-8"))
             if not isinstance(df, dict):
                 raise ValueError(f"{DF_FILE} is not an object")

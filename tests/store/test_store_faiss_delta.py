@@ -65,7 +65,7 @@ def _state(reader: FaissReader) -> dict[str, object]:
         lexical.append(dict(zip(ids(keys), scores.tolist(), strict=True)))
     terms = sorted(set(WORDS))
     live = {c.chunk_id for c in reader.all_chunks()}
-    keys = range(len(reader.base.chunks) + len(reader.delta.chunks))
+    keys = range(len(reader.base.table) + len(reader.delta.chunks))
     stored = zip(reader.chunks(keys), reader.sentences(keys), strict=True)
     return {
         "chunks": sorted(c.chunk_id for c in reader.all_chunks()),

@@ -20,8 +20,9 @@ from rag.errors import IndexCorruptError
 from rag.store.base import IndexInfo, Sentences
 from rag.store.faiss import delta as deltas
 from rag.store.faiss import snapshot
-from rag.store.faiss.chunks import read_chunks, read_sentences, terms_of
+from rag.store.faiss.chunks import terms_of
 from rag.store.faiss.delta_lexical import DeltaLexical
+from rag.store.faiss.table import ChunkTable
 from rag.store.faiss.vectors import FaissStore
 from rag.store.lexical import BM25_DIR, LexicalIndex
 from rag.types import Chunk
@@ -40,25 +41,23 @@ def base_rows(manifest: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class Base:
-    """A base segment in memory: its vectors, chunks, BM25 and sentence vectors."""
+    """A base segment: its vectors and BM25 in memory, its chunks and sentence vectors on disk."""
 
     identity: tuple[int, ...]
     vectors: FaissStore
-    chunks: tuple[Chunk, ...]
+    table: ChunkTable
     lexical: LexicalIndex
-    sentences: dict[int, Sentences]
 
     @classmethod
     def load(cls, snap: Path, rows: int, dim: int, titles: bool) -> Base:
         vectors = FaissStore.load(snap)
-        chunks, _ = read_chunks(snap)
-        if len(vectors) != len(chunks) or len(chunks) != rows or (rows and vectors.dim != dim):
+        table = ChunkTable(snap, dim)
+        if len(vectors) != len(table) or len(table) != rows or (rows and vectors.dim != dim):
             raise IndexCorruptError(
                 f"index snapshot {snap.name} is inconsistent ({len(vectors)} vectors of dim {vectors.dim}, "
-                f"{len(chunks)} chunks, manifest: {rows} of dim {dim}): rebuild with `rag ingest --rebuild`"
+                f"{len(table)} chunks, manifest: {rows} of dim {dim}): rebuild with `rag ingest --rebuild`"
             )
-        lexical = _lexical(snap, chunks, titles)
-        return cls(deltas.identity(snap), vectors, tuple(chunks), lexical, read_sentences(snap, dim))
+        return cls(deltas.identity(snap), vectors, table, _lexical(snap, table, titles))
 
 
 class FaissReader:
@@ -66,7 +65,7 @@ class FaissReader:
 
     def __init__(self, info: IndexInfo, base: Base, delta: deltas.Delta, lexical: LexicalIndex | DeltaLexical) -> None:
         self.info, self.base, self.delta, self.lexical_index = info, base, delta, lexical
-        self._n = len(base.chunks)
+        self._n = len(base.table)
         self._vectors = base.vectors
         if len(delta.tombstones):
             self._vectors = base.vectors.view()
@@ -122,27 +121,30 @@ class FaissReader:
 
     def chunks(self, keys: Sequence[int]) -> list[Chunk]:
         n = self._n
-        return [self.base.chunks[int(k)] if k < n else self.delta.chunks[int(k) - n] for k in keys]
+        found = dict(zip((k for k in keys if k < n), self.base.table.chunks([k for k in keys if k < n]), strict=True))
+        return [found[k] if k < n else self.delta.chunks[int(k) - n] for k in keys]
 
     def sentences(self, keys: Sequence[int]) -> list[Sentences | None]:
         n = self._n
-        return [self.base.sentences.get(int(k)) if k < n else self.delta.sentences[int(k) - n] for k in keys]
+        base = [k for k in keys if k < n]
+        found = dict(zip(base, self.base.table.sentences(base), strict=True))
+        return [found[k] if k < n else self.delta.sentences[int(k) - n] for k in keys]
 
     def all_chunks(self) -> Iterator[Chunk]:
         if len(self.delta.tombstones):
             gone = set(self.delta.tombstones.tolist())
-            yield from (c for i, c in enumerate(self.base.chunks) if i not in gone)
+            yield from (c for i, c in enumerate(self.base.table) if i not in gone)
         else:
-            yield from self.base.chunks
+            yield from self.base.table
         yield from self.delta.chunks
 
 
-def _lexical(snap: Path, chunks: Sequence[Chunk], titles: bool) -> LexicalIndex:
+def _lexical(snap: Path, table: ChunkTable, titles: bool) -> LexicalIndex:
     """The BM25 index saved with the snapshot; built from the chunks for snapshots without one."""
-    if chunks and not LexicalIndex.is_saved(snap):  # snapshots from before doc_freqs.json
-        return LexicalIndex([c.indexed_text(titles) for c in chunks])
+    if len(table) and not LexicalIndex.is_saved(snap):  # snapshots from before doc_freqs.json
+        return LexicalIndex([c.indexed_text(titles) for c in table])
     try:
-        return LexicalIndex.load(snap, len(chunks))
+        return LexicalIndex.load(snap, len(table))
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorruptError(
             f"{snap / BM25_DIR} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
