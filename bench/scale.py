@@ -161,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--threads", type=int, help="OpenMP/BLAS threads of the phases (default: the libraries')")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--vectors",
+        choices=["clustered", "uniform"],
+        default="clustered",
+        help="clustered: shaped like real e5-small vectors (bench/vectors.json); uniform: the worst case for HNSW",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="where results are written")
     p.add_argument("--work", type=Path, help="where the indexes are built (default: a temporary directory)")
     p.add_argument("--keep", action="store_true", help="keep each cell's index in --work instead of removing it")
@@ -178,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             "hybrid_queries": min(args.hybrid_queries, args.queries),
             "k": CANDIDATES,
             "seed": args.seed,
+            "vectors": args.vectors,
             "embedder": EMBEDDER,
             "upload_chunks": None,
             "max_seconds_per_cell": args.max_seconds_per_cell,
@@ -199,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
                     "index": index,
                     "size": size,
                     "dir": str(work / f"{store}-{index}-{size}"),
-                    "exact": str(work / f"exact-{size}-{args.seed}-{args.queries}.npy"),
+                    "exact": str(work / f"exact-{args.vectors}-{size}-{args.seed}-{args.queries}.npy"),
                     "seed": args.seed,
+                    "vectors": args.vectors,
                     "queries": args.queries,
                     "hybrid_queries": results["config"]["hybrid_queries"],
                 }

@@ -2,7 +2,7 @@
 
 ``bench.scale`` runs each phase as a subprocess so that a phase can be stopped at the cell's time
 limit, and so that the serving process's memory is its own (not the builder's). ``CELL`` is a JSON
-object (store, index, size, dir, seed, queries, hybrid_queries); the phase prints its measurements
+object (store, index, size, dir, seed, vectors, queries, hybrid_queries); the phase prints its measurements
 as one JSON line, last on stdout.
 
 - ``build``: the synthetic corpus written straight through ``Store.write`` (no embedding).
@@ -71,7 +71,7 @@ def disk_mb(path: Path) -> float:
 
 def build(cell: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
-    docs = synthetic.documents(cell["size"], DIM, cell["seed"])
+    docs = synthetic.documents(cell["size"], DIM, cell["seed"], kind=cell["vectors"])
     generate = time.perf_counter() - t
     s = settings(cell)
     store = open_store(s)
@@ -113,7 +113,7 @@ def _exact(cell: dict[str, Any], q: np.ndarray) -> np.ndarray:
     if path.exists():
         cached: np.ndarray = np.load(path)
         return cached
-    top = synthetic.exact_top(cell["size"], DIM, cell["seed"], q, RECALL_K)
+    top = synthetic.exact_top(cell["size"], DIM, cell["seed"], q, RECALL_K, kind=cell["vectors"])
     np.save(path, top)
     return top
 
@@ -143,7 +143,7 @@ def _searches(reader: Any, cell: dict[str, Any], q: np.ndarray) -> dict[str, Any
 
 def serve(cell: dict[str, Any]) -> dict[str, Any]:
     base = memory_mb()["rss"]
-    q = synthetic.queries(cell["queries"] + 1, DIM, cell["seed"])
+    q = synthetic.queries(cell["queries"] + 1, DIM, cell["seed"], cell["size"], cell["vectors"])
     t = time.perf_counter()
     store = open_store(settings(cell))
     try:
@@ -204,9 +204,9 @@ def update(cell: dict[str, Any]) -> dict[str, Any]:
 def churn(cell: dict[str, Any]) -> dict[str, Any]:
     s = settings(cell)
     n_docs = max(1, round(cell["size"] * CHURN_SHARE / synthetic.PER_DOC))
-    new = synthetic.documents(n_docs * synthetic.PER_DOC, DIM, cell["seed"] + 1, prefix="churn")
+    new = synthetic.documents(n_docs * synthetic.PER_DOC, DIM, cell["seed"] + 1, "churn", cell["vectors"])
     gone = frozenset(f"synthetic/{i}.txt" for i in range(n_docs))
-    q = synthetic.queries(cell["queries"] + 1, DIM, cell["seed"])
+    q = synthetic.queries(cell["queries"] + 1, DIM, cell["seed"], cell["size"], cell["vectors"])
     store = open_store(s)
     try:
         store.reader()  # as a serving process holds it

@@ -90,6 +90,20 @@ def _row(c: dict[str, Any]) -> str:
     return "| " + " | ".join(cols) + " |"
 
 
+_VECTORS = {
+    "clustered": "clustered (shaped like real e5-small vectors: their mean direction and principal-component "
+    "variances, in topics of 10 chunks; `bench/vectors.json`, `bench/synthetic.py`)",
+    "uniform": "uniform random",
+}
+_RECALL_NOTE = {
+    "clustered": "The clustered vectors match real e5-small vectors' neighbour statistics at 5k vectors "
+    "(bench/synthetic.py); that they behave like a million chunks of real text is an assumption. "
+    "`--vectors uniform` gives the worst case for HNSW.",
+    "uniform": "Uniform random vectors are HNSW's worst case (no clusters, near-ties among a query's "
+    "neighbours), so its recall here is a lower bound for real embeddings.",
+}
+
+
 def _churn_table(cells: list[dict[str, Any]]) -> list[str]:
     """Searching after a large change: for FAISS a delta segment near its compaction limit."""
     rows = [c for c in cells if "churn_chunks" in c]
@@ -137,9 +151,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"Run {env['date']} at commit `{env['commit']}` on {env['cpus']} CPUs, {env['memory_gb']:.0f} GB RAM; "
         f"load average {env['load_before']} before, {env['load_after']} after. {env['note']}",
         "",
-        f"Synthetic corpora (`python -m bench.scale`, seed {cfg['seed']}): uniform random unit vectors of "
-        f"{DIM} dimensions (e5-small's) and 60-120 Zipf-distributed Russian-like words per chunk, written "
-        "straight through the store with no sentence vectors (`RAG_SENTENCE_VECTORS=false`; the default "
+        f"Synthetic corpora (`python -m bench.scale`, seed {cfg['seed']}): {_VECTORS[cfg.get('vectors', 'uniform')]} "
+        f"unit vectors of {DIM} dimensions (e5-small's) and 60-120 Zipf-distributed Russian-like words per chunk, "
+        "written straight through the store with no sentence vectors (`RAG_SENTENCE_VECTORS=false`; the default "
         "stores one vector per sentence too). Dense: `Reader.dense` for "
         f"{cfg['queries']} random query vectors at the service's depth ({cfg['k']} candidates); hybrid: the "
         f"product's `Retriever.search` (dense, BM25, fusion, the 5 passages fetched) for {cfg['hybrid_queries']} "
@@ -177,8 +191,7 @@ def markdown(results: dict[str, Any]) -> str:
             v["update"],
         ),
         "",
-        "Uniform random vectors are HNSW's worst case (no clusters, near-ties among a query's neighbours), "
-        "so its recall here is a lower bound for real embeddings.",
+        _RECALL_NOTE[cfg.get("vectors", "uniform")],
         "",
         "![build time, disk, memory, search latency, recall and update time against corpus size](scale.png)",
         "",
