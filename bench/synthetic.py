@@ -8,8 +8,9 @@ streaming the same blocks again instead of keeping a million vectors around. Two
   and a Gaussian with the real principal-component variances, in topics of ``TOPIC`` consecutive
   chunks that share a centre (``WITHIN`` of the variance is within a topic). Checked on 5,131
   vectors against the real ones (``bench.fit_vectors.neighbour_stats``): mean pairwise cosine
-  0.748 / 0.745, norm of the mean 0.864 / 0.863, nearest neighbour 0.914 / 0.918, tenth 0.842 / 0.842. Queries are new points of random
-  topics. How this extrapolates to a million chunks of real text is an assumption, not a measurement.
+  0.748 / 0.745, norm of the mean 0.864 / 0.863, nearest neighbour 0.914 / 0.918, tenth 0.842 /
+  0.842. Queries are new points of random topics. How this extrapolates to a million chunks of
+  real text is an assumption, not a measurement.
 - ``uniform``: uniform random unit vectors: no structure at all and near-ties among a query's
   neighbours, the worst case for approximate search (HNSW recall@10 0.14 at 100k).
 
