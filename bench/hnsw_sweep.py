@@ -1,0 +1,67 @@
+"""HNSW recall and latency against its build and search depth: ``python -m bench.hnsw_sweep``.
+
+Builds FAISS HNSW (M=32, as ``rag.store.faiss.vectors``) over a synthetic corpus (``bench.synthetic``)
+for each ``--ef-construction``, and for each ``--ef-search`` times single-query searches at the
+service's depth (50 candidates, one thread) and measures recall@10 against exact search. Prints one
+Markdown row per pair. Answers whether a larger graph or a deeper search buys the recall the
+default (efConstruction 80, efSearch 64) lacks, and at what latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import faiss
+import numpy as np
+
+from bench import synthetic
+from rag.search.retrieve import CANDIDATES
+from rag.store.faiss.vectors import HNSW_M
+
+DIM = 384
+THREADS = faiss.omp_get_max_threads()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.hnsw_sweep", description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", type=int, default=100_000, help="chunks in the corpus")
+    p.add_argument("--vectors", choices=["clustered", "uniform"], default="clustered")
+    p.add_argument("--ef-construction", type=int, nargs="+", default=[80, 200])
+    p.add_argument("--ef-search", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    v = np.concatenate(list(synthetic._vector_blocks(args.size, DIM, args.seed, args.vectors)))
+    q = synthetic.queries(args.queries, DIM, args.seed, args.size, args.vectors)
+    exact = synthetic.exact_top(args.size, DIM, args.seed, q, 10, kind=args.vectors)
+    print(f"{args.size:,} {args.vectors} vectors, M={HNSW_M}, {args.queries} queries, one thread")
+    print("| efConstruction | build s | efSearch | recall@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
+    for ef_c in args.ef_construction:
+        faiss.omp_set_num_threads(THREADS)  # building uses every core
+        index = faiss.IndexHNSWFlat(DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_c
+        t = time.perf_counter()
+        index.add(v)
+        build = time.perf_counter() - t
+        faiss.omp_set_num_threads(1)
+        for ef in args.ef_search:
+            index.hnsw.efSearch = ef
+            times, recall = [], []
+            for i in range(len(q)):
+                t = time.perf_counter()
+                _, ids = index.search(q[i : i + 1], CANDIDATES)
+                times.append((time.perf_counter() - t) * 1000)
+                recall.append(len(set(ids[0, :10].tolist()) & set(exact[i].tolist())) / 10)
+            p95 = sorted(times)[int(0.95 * (len(times) - 1))]
+            print(
+                f"| {ef_c} | {build:.0f} | {ef} | {np.mean(recall):.3f} | {statistics.median(times):.2f} | {p95:.2f} |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
