@@ -59,17 +59,22 @@ class FaissBackend:
         return snapshot.writer_lock(self.index_dir)
 
     def write(self, change: Change) -> IndexInfo:
-        old = None if change.reset else self.info()
-        if old is not None:
+        if change.reset:
+            return self._write_full(None, change)
+        try:
             snap = snapshot.current_dir(self.index_dir)
-            delta = self._delta_for(snap, old, change)
-            if delta is not None:
-                return self._write_delta(snap, old, change, delta)
+        except IndexMissingError:
+            return self._write_full(None, change)
+        # One read of the manifest (every document's record) for the whole write.
+        manifest = snapshot.read_manifest(snap)
+        old = snapshot_info(snap, manifest)
+        delta = self._delta_for(snap, manifest, old, change)
+        if delta is not None:
+            return self._write_delta(snap, old, change, delta)
         return self._write_full(old, change)
 
-    def _delta_for(self, snap: Path, old: IndexInfo, change: Change) -> deltas.Delta | None:
+    def _delta_for(self, snap: Path, manifest: dict[str, Any], old: IndexInfo, change: Change) -> deltas.Delta | None:
         """The delta that ``change`` makes of the current snapshot, or None when it must be full."""
-        manifest = snapshot.read_manifest(snap)
         same = (old.embedder, old.dim, old.chunking, manifest.get("vector_index", "flat")) == (
             change.embedder,
             change.dim,

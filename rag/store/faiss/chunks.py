@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,19 +156,21 @@ def read_terms(directory: Path, rows: int, filename: str = FILENAME) -> list[lis
     return [t.split() for _, t in found]
 
 
+def select_in(con: sqlite3.Connection, sql: str, keys: Iterable[object]) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``sql`` (with one ``IN ({})``) for these keys, a few hundred at a time: SQLite caps
+    the number of parameters."""
+    wanted = sorted(set(keys))  # type: ignore[type-var]
+    for i in range(0, len(wanted), 500):
+        part = wanted[i : i + 500]
+        yield from con.execute(sql.format(",".join("?" * len(part))), part)
+
+
 def rows_of(directory: Path, doc_ids: Iterable[str]) -> list[int]:
     """The rows of these documents' chunks (by the doc_id index: a delete need not read every row)."""
-    ids = sorted(set(doc_ids))
-    if not ids:
-        return []
     try:
         con = _connect(directory)
         try:
-            found: list[int] = []
-            for i in range(0, len(ids), 500):  # SQLite caps the number of parameters
-                part = ids[i : i + 500]
-                q = f"SELECT row FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})"
-                found.extend(int(r[0]) for r in con.execute(q, part))
+            found = [int(r[0]) for r in select_in(con, "SELECT row FROM chunks WHERE doc_id IN ({})", doc_ids)]
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
@@ -177,17 +180,12 @@ def rows_of(directory: Path, doc_ids: Iterable[str]) -> list[int]:
 
 def terms_of(directory: Path, rows: Iterable[int]) -> list[list[str]]:
     """The stored BM25 terms of these rows (rows without stored terms give none)."""
-    wanted = sorted({int(r) for r in rows})  # numpy integers would bind as blobs
-    out: list[list[str]] = []
+    wanted = {int(r) for r in rows}  # numpy integers would bind as blobs
     try:
         con = _connect(directory)
         try:
-            for i in range(0, len(wanted), 500):
-                part = wanted[i : i + 500]
-                q = f"SELECT terms FROM terms WHERE row IN ({','.join('?' * len(part))})"
-                out.extend(t.split() for (t,) in con.execute(q, part))
+            return [t.split() for (t,) in select_in(con, "SELECT terms FROM terms WHERE row IN ({})", wanted)]
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise IndexCorruptError(f"{directory / FILENAME}: stored terms are unreadable: {exc}") from None
-    return out

@@ -21,10 +21,8 @@ import numpy as np
 
 from rag.errors import IndexCorruptError
 from rag.store.base import Sentences
-from rag.store.faiss.chunks import FILENAME
+from rag.store.faiss.chunks import FILENAME, select_in
 from rag.types import Chunk
-
-_PARAMS = 500  # rows per IN (...) query: SQLite caps the number of parameters
 
 
 class ChunkTable:
@@ -52,14 +50,11 @@ class ChunkTable:
         return self._rows
 
     def _select(self, sql: str, rows: Sequence[int]) -> dict[int, tuple[object, ...]]:
-        wanted = sorted({int(r) for r in rows})
         found: dict[int, tuple[object, ...]] = {}
         try:
             with self._lock:
-                for i in range(0, len(wanted), _PARAMS):
-                    part = wanted[i : i + _PARAMS]
-                    for r in self._con.execute(sql.format(",".join("?" * len(part))), part):
-                        found[int(r[0])] = r[1:]
+                for r in select_in(self._con, sql, {int(r) for r in rows}):
+                    found[int(r[0])] = r[1:]
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{self._path} is unreadable: {exc}") from None
         return found
