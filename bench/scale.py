@@ -143,6 +143,21 @@ def write(results: dict[str, Any], out: Path) -> None:
     plot(results, out / "scale.png")
 
 
+def earlier_cells(path: Path, vectors: str, seed: int) -> dict[tuple[str, int], dict[str, Any]]:
+    """The cells of an earlier run's ``scale.json`` on the same corpora, by (config, size), each
+    with the date and commit it was measured at."""
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text(encoding="utf-8"))
+    cfg = earlier.get("config", {})
+    if cfg.get("vectors", "uniform") != vectors or cfg.get("seed") != seed:
+        raise SystemExit(f"{path} holds another corpus ({cfg.get('vectors')}, seed {cfg.get('seed')}): not merged")
+    run = {k: earlier["environment"][k] for k in ("date", "commit")}
+    return {(c["config"], c["size"]): {"run": run} | c for c in earlier["cells"] if "run" not in c} | {
+        (c["config"], c["size"]): c for c in earlier["cells"] if "run" in c
+    }
+
+
 def meminfo_gb(field: str) -> float:
     line = next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith(f"{field}:"))
     return int(line.split()[1]) / 2**20
@@ -171,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="where the indexes are built (default: a temporary directory)")
     p.add_argument("--keep", action="store_true", help="keep each cell's index in --work instead of removing it")
     p.add_argument("--note", default="", help="a sentence on the run's conditions, copied into the report")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the cells already in --out's scale.json (same vectors and seed) and measure only the missing ones",
+    )
     args = p.parse_args(argv)
 
     memory_mb = 1024 * (args.max_memory_gb or 0.75 * meminfo_gb("MemAvailable"))
@@ -194,11 +214,22 @@ def main(argv: list[str] | None = None) -> int:
         "configs": configs,
         "cells": [],
     }
+    kept = earlier_cells(args.out / "scale.json", args.vectors, args.seed) if args.merge else {}
+    if kept:
+        results["configs"] = list(dict.fromkeys([*configs, *(c["config"] for c in kept.values())]))
+        results["config"]["sizes"] = sorted({*args.sizes, *(c["size"] for c in kept.values())})
+        results["config"]["upload_chunks"] = next(
+            (c["upload_chunks"] for c in kept.values() if c.get("upload_chunks")), None
+        )
     load_before = os.getloadavg()
     try:
         for size in sorted(args.sizes):
             for config in configs:
                 store, index = config.split("/")
+                if (config, size) in kept:
+                    print(f"{config} at {size:,} chunks: kept from {kept[config, size]['run']['commit']}", flush=True)
+                    results["cells"].append(kept.pop((config, size)))
+                    continue
                 print(f"{config} at {size:,} chunks", flush=True)
                 cell = {
                     "config": config,
@@ -220,11 +251,15 @@ def main(argv: list[str] | None = None) -> int:
                     if not args.keep:
                         shutil.rmtree(cell["dir"], ignore_errors=True)
                 print(f"  {got['status']}", flush=True)
+                got["run"] = {k: environment(load_before, args.note)[k] for k in ("date", "commit")}
                 results["cells"].append(got)
                 if "upload_chunks" in got:
                     results["config"]["upload_chunks"] = got["upload_chunks"]
                 results["environment"] = environment(load_before, args.note) | {"memory_gb": meminfo_gb("MemTotal")}
                 write(results, args.out)
+        results["cells"] += kept.values()  # kept cells outside this run's grid
+        results["environment"] = environment(load_before, args.note) | {"memory_gb": meminfo_gb("MemTotal")}
+        write(results, args.out)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

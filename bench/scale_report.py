@@ -142,6 +142,20 @@ def _verdict_lines(title: str, judged: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _earlier(results: dict[str, Any]) -> list[str]:
+    """A line naming the cells kept from earlier runs (``bench.scale --merge``), if any."""
+    now = results["environment"]["commit"]
+    runs: dict[tuple[str, str], list[str]] = {}
+    for c in results["cells"]:
+        run = c.get("run")
+        if run and run["commit"] != now:
+            runs.setdefault((run["commit"], run["date"]), []).append(f"{c['config']} at {c['size']:,}")
+    return [
+        f"Cells kept from an earlier run: {', '.join(cells)} (commit `{commit}`, {date})."
+        for (commit, date), cells in sorted(runs.items(), key=lambda r: r[0][1])
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The report: conditions, one row per cell, the acceptance lines."""
     env, cfg, v = results["environment"], results["config"], results["verdicts"]
@@ -150,6 +164,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Run {env['date']} at commit `{env['commit']}` on {env['cpus']} CPUs, {env['memory_gb']:.0f} GB RAM; "
         f"load average {env['load_before']} before, {env['load_after']} after. {env['note']}",
+        *_earlier(results),
         "",
         f"Synthetic corpora (`python -m bench.scale`, seed {cfg['seed']}): {_VECTORS[cfg.get('vectors', 'uniform')]} "
         f"unit vectors of {DIM} dimensions (e5-small's) and 60-120 Zipf-distributed Russian-like words per chunk, "

@@ -57,6 +57,9 @@ class Settings:
     passage_titles: bool = True
     # Vector index kind: "flat" (exact inner product) or "hnsw" (approximate, for large corpora).
     vector_index: str = "flat"
+    # HNSW search depth (FAISS efSearch, Milvus ef; never below the candidates a search asks for):
+    # deeper finds more of the exact nearest neighbours and costs time (measured in bench/results).
+    hnsw_ef_search: int = 64
     # Default number of passages returned, and the default search mode.
     top_k: int = 5
     search_mode: str = "hybrid"
@@ -89,6 +92,11 @@ class Settings:
     # log-odds of the fitted model in rag/answer/relevance.py, whose fitted operating point is 0.
     # Raise it to refuse more, lower it to answer more (docs/answering.md).
     refusal_threshold: float = 0.0
+    # The extractive answer quotes the best sentence, then the next best while the quoted ones hold
+    # the answer with less than this probability (the relevance model's log-odds as a softmax over
+    # the question's sentences), at most two: lower gives shorter answers, higher finds the answer
+    # more often (the trade-off is measured in docs/answering.md). 0 quotes one sentence only.
+    answer_coverage: float = 0.8
     # Fall back to the extractive generator when the configured LLM backend fails.
     llm_fallback: bool = False
     # HTTP service: bind address, port, worker processes.
@@ -207,12 +215,20 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"vector_index must be one of {', '.join(VECTOR_INDEXES)}, not {s.vector_index!r}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,150}", s.milvus_collection):
         raise ConfigError(f"milvus_collection must be letters, digits and '_', not {s.milvus_collection!r}")
-    for name in ("query_batch_size", "llm_concurrency", "llm_concurrency_per_key", "http_max_concurrency"):
+    for name in (
+        "hnsw_ef_search",
+        "query_batch_size",
+        "llm_concurrency",
+        "llm_concurrency_per_key",
+        "http_max_concurrency",
+    ):
         if getattr(s, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
     for name in ("query_batch_window_ms", "llm_queue_seconds", "http_header_timeout", "http_keepalive_timeout"):
         if getattr(s, name) < 0:
             raise ConfigError(f"{name} must be >= 0")
+    if not 0 <= s.answer_coverage <= 1:
+        raise ConfigError(f"answer_coverage must be between 0 and 1, not {s.answer_coverage}")
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"port must be between 1 and 65535, not {s.port}")
 

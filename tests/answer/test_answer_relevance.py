@@ -12,9 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answer.generate.extractive import ExtractiveGenerator
+from rag.answer.generate.extractive import MAX_SENTENCES, ExtractiveGenerator, answer_shares, quoted
 from rag.answer.pipeline import answer_question
-from rag.answer.relevance import best_relevance, model_for, score_sentences, sentence_rows, should_refuse
+from rag.answer.relevance import (
+    ScoredSentence,
+    best_relevance,
+    model_for,
+    score_sentences,
+    sentence_rows,
+    should_refuse,
+)
 from rag.answer.signals import FEATURES
 from rag.config import Settings
 from rag.embed import clear_query_cache, embed_query, get_embedder
@@ -213,3 +220,29 @@ def test_clear_query_cache_forgets_query_vectors() -> None:
     embed_query(counting, "вопрос")
     assert calls == ["вопрос", "вопрос"]
     assert get_embedder("hashing").name == "hashing"
+
+
+def _sentences(*scores: float, texts: Sequence[str] = (), passages: Sequence[int] = ()) -> list[ScoredSentence]:
+    """Scored sentences, each of its own passage unless ``passages`` says otherwise."""
+    passages = list(passages) or list(range(len(scores)))
+    texts = list(texts) or [f"Предложение номер {i}." for i in range(len(scores))]
+    return [ScoredSentence(p, 0, len(t), t, 0.0, 0.0, z, z) for p, z, t in zip(passages, scores, texts, strict=True)]
+
+
+def test_a_confident_best_sentence_is_quoted_alone_an_unsure_one_with_more_of_its_passage() -> None:
+    confident = _sentences(3.0, -2.0, -3.0, passages=[0, 0, 0])  # the best holds 99% of the chance
+    assert answer_shares(confident)[0] > 0.99 and sum(answer_shares(confident)) == pytest.approx(1.0)
+    assert [s.text for s in quoted(confident, 0.0, 0.8)] == [confident[0].text]
+    unsure = _sentences(-0.5, -0.8, -1.1, passages=[0, 1, 0])  # the best holds about 40%
+    # The runner-up of another passage is not cited for lack of confidence; the next of the same passage is.
+    assert [(s.passage, s.score) for s in quoted(unsure, 0.0, 0.8)] == [(0, -0.5), (0, -1.1)]
+    assert [s.score for s in quoted(unsure, 0.0, 0.3)] == [-0.5]  # enough coverage already
+    assert [s.score for s in quoted(unsure, 0.0, 0.0)] == [-0.5]  # 0: one sentence
+    # A sentence reaching the threshold comes along from any passage, even when the best is confident.
+    assert [s.passage for s in quoted(_sentences(6.0, 1.0), 0.0, 0.8)] == [0, 1]
+    assert [s.passage for s in quoted(_sentences(6.0, -1.0), 0.0, 0.8)] == [0]
+    # Never more than two sentences; a repeat of a quoted sentence (overlapping windows) is skipped.
+    assert len(quoted(_sentences(0.1, 0.1, 0.1, 0.1, passages=[0, 0, 0, 0]), 0.0, 1.0)) == MAX_SENTENCES
+    same = _sentences(-0.5, -0.6, -0.7, texts=["Одно и то же.", "Одно и то же. ", "Другое."], passages=[0, 1, 0])
+    assert [s.text for s in quoted(same, 0.0, 0.9)] == ["Одно и то же.", "Другое."]
+    assert quoted([], 0.0, 0.8) == []

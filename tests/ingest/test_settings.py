@@ -11,7 +11,10 @@ from rag.errors import ConfigError
 from tests.conftest import run_rag
 
 
-@pytest.mark.parametrize("changes", [{"chunk_tokens": 0}, {"chunk_overlap": -5}, {"top_k": 0}])
+@pytest.mark.parametrize(
+    "changes",
+    [{"chunk_tokens": 0}, {"chunk_overlap": -5}, {"top_k": 0}, {"hnsw_ef_search": 0}, {"answer_coverage": 1.5}],
+)
 def test_replace_checks_like_load_settings(changes: dict[str, int]) -> None:
     with pytest.raises(ConfigError):
         replace(load_settings(env={}), **changes)

@@ -171,3 +171,20 @@ def test_large_changes_and_old_indexes_write_full_snapshots(settings: Settings) 
     snap = snapshot.current_dir(settings.index_dir)
     assert not (snap / DELTA_FILE).exists() and (snap / "bm25" / "stats.json").exists()
     assert len(store.reader()) == 28
+
+
+def test_hnsw_search_depth_comes_from_settings(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    docs = [_doc(f"d{i}.txt", rng) for i in range(20)]
+    for ef in (16, 300):
+        settings = make_settings(tmp_path / f"ef{ef}", embedder="hashing", vector_index="hnsw", hnsw_ef_search=ef)
+        store = FaissBackend(settings)
+        store.write(_change(settings, docs))
+        reader = store.reader()
+        assert reader.base.vectors._index.hnsw.efSearch == ef
+        # A delta's tombstones search with the same depth.
+        store.write(_change(settings, remove=frozenset({"d0.txt"})))
+        reader = store.reader()
+        assert reader.delta.size and reader._vectors._params.efSearch == ef
+        keys, _ = reader.dense(docs[1].vectors[0], 5)
+        assert "d1.txt#0" in [c.chunk_id for c in reader.chunks(keys)]

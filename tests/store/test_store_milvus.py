@@ -118,3 +118,22 @@ def test_a_lite_directory_is_served_by_one_process(milvus: tuple[Settings, Store
     assert res.returncode == IndexError_.exit_code and "Traceback" not in res.stderr
     assert "open in another process" in res.stderr and "milvus-lite server" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_milvus_hnsw_searches_at_the_configured_depth(tmp_path: Path) -> None:
+    settings = store_settings_for("milvus", tmp_path / "hnsw", vector_index="hnsw", hnsw_ef_search=100)
+    store = open_store(settings)
+    try:
+        ingest_paths([SEEDS], settings, get_embedder("hashing"), progress=False, store=store)
+        retriever = open_retriever(settings, store=store)
+        assert retriever.reader._dense_params["params"] == {"ef": 100}
+        exact_settings = store_settings_for("faiss", tmp_path / "flat")
+        ingest_paths([SEEDS], exact_settings, get_embedder("hashing"), progress=False)
+        exact = open_retriever(exact_settings)
+        for query in QUERIES[:4]:  # 45 chunks: at this depth the graph search is exact
+            assert [p.chunk.chunk_id for p in retriever.search(query, 5, "dense")] == [
+                p.chunk.chunk_id for p in exact.search(query, 5, "dense")
+            ]
+    finally:
+        store.close()
+        release_lite(settings)

@@ -2,10 +2,12 @@
 
 Sentences are scored against the question by :mod:`rag.answer.relevance` (a fitted model over
 embedder cosines, stemmed lexical overlap weighted by corpus idf, neighbour context, answer-type
-checks and the passage's retrieval rank). The answer leads with the best sentence; a second one
-follows only when the model judges it answering too (its log-odds reach the refusal threshold: a
-second sentence often holds the other half of a two-part question); each is followed by the
-number of the passage it came from. When no sentence reaches the threshold it says, in the
+checks and the passage's retrieval rank). The answer leads with the best sentence. A second one
+follows when the best alone is not confident enough (it holds less than ``answer_coverage`` of the
+chance, a softmax of the log-odds over the question's sentences: then the next best of the same
+passage), or when the model judges the second answering too (its log-odds reach the refusal
+threshold: a second sentence often holds the other half of a two-part question); each is followed
+by the number of the passage it came from. When no sentence reaches the threshold it says, in the
 question's language, that the documents do not hold the answer. English questions get Russian
 quotes: the sources are not translated.
 
@@ -17,6 +19,7 @@ passages itself, with idf over the retrieved sentences.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -33,6 +36,42 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_SENTENCES = 2  # a short answer: the best sentence and at most one more
+
+
+def answer_shares(scored: Sequence[ScoredSentence]) -> list[float]:
+    """How the chance of holding the answer divides among ``scored``: a softmax of their log-odds."""
+    if not scored:
+        return []
+    top = max(s.score for s in scored)
+    weights = [math.exp(s.score - top) for s in scored]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def quoted(scored: Sequence[ScoredSentence], threshold: float, coverage: float) -> list[ScoredSentence]:
+    """The sentences to quote from ``scored`` (best first), given the question is answered.
+
+    The best sentence, then (at most ``MAX_SENTENCES`` in all) the next best sentence of the same
+    passage while the quoted ones hold less than ``coverage`` of the answer's chance
+    (:func:`answer_shares`), and any sentence that reaches the refusal ``threshold`` itself (a second
+    sentence often holds the other half of a two-part question). Only a sentence judged answering
+    on its own brings in another passage, so an unsure answer quotes more of the passage it is
+    sure of instead of citing one it is not. A repeat of a quoted sentence (windows of a paragraph
+    overlap) is skipped.
+    """
+    if not scored:
+        return []
+    shares = answer_shares(scored)
+    picked, held = [scored[0]], shares[0]
+    for s, share in zip(scored[1:], shares[1:], strict=True):
+        if len(picked) >= MAX_SENTENCES or (held >= coverage and s.score < threshold):
+            break  # scores only fall from here: nothing later reaches the threshold either
+        if any(s.text.strip() == p.text.strip() for p in picked):
+            continue
+        if s.score >= threshold or s.passage == picked[0].passage:
+            picked.append(s)
+            held += share
+    return picked
 
 
 class ExtractiveGenerator(Generator):
@@ -66,13 +105,7 @@ class ExtractiveGenerator(Generator):
         threshold = self.settings.refusal_threshold
         if should_refuse(scored, threshold):
             return []
-        picked = [scored[0]]
-        for s in scored[1:]:
-            if len(picked) >= MAX_SENTENCES or s.score < threshold:
-                break
-            if all(s.text.strip() != p.text.strip() for p in picked):  # windows of a paragraph overlap
-                picked.append(s)
-        return picked
+        return quoted(scored, threshold, self.settings.answer_coverage)
 
     def stream(self, question: str, passages: Sequence[Passage], language: str) -> Iterator[str]:
         return self.quote(question, passages, score_sentences(question, passages, self.embedder), language)

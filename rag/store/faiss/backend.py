@@ -41,6 +41,7 @@ class FaissBackend:
     def __init__(self, settings: Settings) -> None:
         self.index_dir = settings.index_dir
         self.location = str(settings.index_dir)
+        self.ef_search = settings.hnsw_ef_search
         self._base: Base | None = None  # the last base segment a reader loaded, reused while linked
 
     def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
@@ -180,7 +181,7 @@ class FaissBackend:
         )
 
     def reader(self) -> FaissReader:
-        reader = FaissReader.open(snapshot.current_dir(self.index_dir), self._base)
+        reader = FaissReader.open(snapshot.current_dir(self.index_dir), self._base, self.ef_search)
         self._base = reader.base
         return reader
 

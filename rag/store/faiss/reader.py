@@ -73,8 +73,11 @@ class FaissReader:
         self._size = self._n - len(delta.tombstones) + len(delta.chunks)
 
     @classmethod
-    def open(cls, snap: Path, cached: Base | None = None) -> FaissReader:
-        """The reader of ``snap``; ``cached`` is reused when the snapshot links the same base files."""
+    def open(cls, snap: Path, cached: Base | None = None, ef_search: int = 64) -> FaissReader:
+        """The reader of ``snap``; ``cached`` is reused when the snapshot links the same base files.
+
+        ``ef_search``: HNSW search depth (``settings.hnsw_ef_search``).
+        """
         manifest = snapshot.read_manifest(snap)
         info = snapshot_info(snap, manifest)
         titles = bool(info.chunking.get("passage_titles"))
@@ -82,6 +85,7 @@ class FaissReader:
         base = cached if cached is not None and cached.identity == deltas.identity(snap) else None
         if base is None:
             base = Base.load(snap, rows, info.dim, titles)
+        base.vectors.set_search_depth(ef_search)
         delta = deltas.read(snap, rows, info.dim)
         lexical: LexicalIndex | DeltaLexical = base.lexical
         if delta.size:

@@ -54,6 +54,11 @@ class FaissStore:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def set_search_depth(self, ef: int) -> None:
+        """HNSW's efSearch (faiss searches at least as deep as the k asked for); no effect on flat."""
+        if isinstance(self._index, faiss.IndexHNSW):
+            self._index.hnsw.efSearch = ef
+
     def exclude(self, ids: np.ndarray) -> None:
         """Leave these ids out of every search from now on (a delta segment's tombstones)."""
         if not len(ids):

@@ -45,6 +45,7 @@ class MilvusBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.prefix = settings.milvus_collection
+        self.ef_search = settings.hnsw_ef_search
         self.location = f"{milvus_uri(settings)} (collections {self.prefix}_*)"
         self.client: Any
         self.client, self._release = connect(settings)

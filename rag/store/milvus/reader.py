@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.store.base import IndexInfo, Sentences
-from rag.store.milvus.schema import CHUNK_FIELDS, HNSW
+from rag.store.milvus.schema import CHUNK_FIELDS
 from rag.store.milvus.terms import idf_answer, idf_bm25, query_counts, term_id
 from rag.text.terms import tokenize
 from rag.types import Chunk
@@ -35,7 +35,7 @@ class MilvusReader:
         self._client: Any = backend.client
         self._chunks, self._sentences, self._kv = backend.chunks_col, backend.sentences_col, backend.kv_col
         self._n = int(meta["chunks"])
-        ef = max(HNSW["efConstruction"], 64)
+        ef = backend.ef_search
         self._dense_params: dict[str, Any] = {
             "metric_type": "IP",
             "params": {"ef": ef} if meta.get("vector_index") == "hnsw" else {},
