@@ -1,10 +1,10 @@
 """HNSW recall and latency against its build and search depth: ``python -m bench.hnsw_sweep``.
 
-Builds FAISS HNSW (M=32, as ``rag.store.faiss.vectors``) over a synthetic corpus (``bench.synthetic``)
-for each ``--ef-construction``, and for each ``--ef-search`` times single-query searches at the
-service's depth (50 candidates, one thread) and measures recall@10 against exact search. Prints one
-Markdown row per pair. Answers whether a larger graph or a deeper search buys the recall the
-default (efConstruction 80, efSearch 64) lacks, and at what latency.
+Builds FAISS HNSW (M and efConstruction as ``rag.store.base``, or ``--m`` and ``--ef-construction``)
+over a synthetic corpus (``bench.synthetic``) for each ``--ef-construction``, and for each
+``--ef-search`` times single-query searches at the service's depth (50 candidates, one thread) and
+measures recall@10 against exact search. Prints one Markdown row per pair: what a denser graph or a
+deeper search buys in recall, and at what latency (bench/results/clustered/hnsw_sweep.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 
 from bench import synthetic
 from rag.search.retrieve import CANDIDATES
-from rag.store.faiss.vectors import HNSW_M
+from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M
 
 DIM = 384
 THREADS = faiss.omp_get_max_threads()
@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.hnsw_sweep", description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, default=100_000, help="chunks in the corpus")
     p.add_argument("--vectors", choices=["clustered", "uniform"], default="clustered")
-    p.add_argument("--ef-construction", type=int, nargs="+", default=[80, 200])
+    p.add_argument("--m", type=int, default=HNSW_M, help=f"neighbours per node (default {HNSW_M}, the store's)")
+    p.add_argument("--ef-construction", type=int, nargs="+", default=[HNSW_EF_CONSTRUCTION])
     p.add_argument("--ef-search", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
@@ -37,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     v = np.concatenate(list(synthetic._vector_blocks(args.size, DIM, args.seed, args.vectors)))
     q = synthetic.queries(args.queries, DIM, args.seed, args.size, args.vectors)
     exact = synthetic.exact_top(args.size, DIM, args.seed, q, 10, kind=args.vectors)
-    print(f"{args.size:,} {args.vectors} vectors, M={HNSW_M}, {args.queries} queries, one thread")
+    print(f"{args.size:,} {args.vectors} vectors, M={args.m}, {args.queries} queries, one thread")
     print("| efConstruction | build s | efSearch | recall@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
     for ef_c in args.ef_construction:
         faiss.omp_set_num_threads(THREADS)  # building uses every core
-        index = faiss.IndexHNSWFlat(DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(DIM, args.m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_c
         t = time.perf_counter()
         index.add(v)

@@ -18,6 +18,13 @@ import numpy as np
 
 from rag.types import Chunk
 
+# The HNSW graph both stores build (`RAG_VECTOR_INDEX=hnsw`): neighbours per node and build depth.
+# Measured on clustered synthetic vectors (bench/results/clustered/hnsw_sweep.md): M=32 with
+# efConstruction 80 lost neighbours no search depth found again (recall@10 0.66 at 100k, 0.61 at 1M
+# even at efSearch 2048); M=64 with efConstruction 200 reaches 0.95 at 100k with efSearch 256.
+HNSW_M = 64
+HNSW_EF_CONSTRUCTION = 200
+
 # Per chunk: sentence spans into the chunk text and their unit vectors (n_sentences x dim).
 Sentences = tuple[tuple[tuple[int, int], ...], np.ndarray]
 

@@ -13,9 +13,9 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexCorruptError
+from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M
 
 FILENAME = "vectors.faiss"
-HNSW_M = 32  # neighbours per node: faiss's recommended range is 16-64; 32 gives >0.99 recall here
 
 
 class FaissStore:
@@ -32,8 +32,7 @@ class FaissStore:
         dim = dim or (int(vectors.shape[1]) if vectors.ndim == 2 else 1)
         if kind == "hnsw":
             hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            hnsw.hnsw.efConstruction = 80
-            hnsw.hnsw.efSearch = 64
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index: faiss.Index = hnsw
         else:
             index = faiss.IndexFlatIP(dim)

@@ -20,7 +20,9 @@ from typing import Any
 
 from pymilvus import DataType, MilvusClient
 
-HNSW = {"M": 32, "efConstruction": 80}  # as the FAISS store's HNSW
+from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M
+
+HNSW = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}  # as the FAISS store's HNSW
 CONSISTENCY = "Strong"
 # name -> (type, extra field params); order is the order of Chunk's fields.
 CHUNK_FIELDS: dict[str, tuple[DataType, dict[str, Any]]] = {
