@@ -59,7 +59,7 @@ class Settings:
     vector_index: str = "flat"
     # HNSW search depth (FAISS efSearch, Milvus ef; never below the candidates a search asks for):
     # deeper finds more of the exact nearest neighbours and costs time (measured in bench/results).
-    hnsw_ef_search: int = 64
+    hnsw_ef_search: int = 128
     # Default number of passages returned, and the default search mode.
     top_k: int = 5
     search_mode: str = "hybrid"
