@@ -143,16 +143,17 @@ def _verdict_lines(title: str, judged: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _earlier(results: dict[str, Any]) -> list[str]:
-    """A line naming the cells kept from earlier runs (``bench.scale --merge``), if any."""
+    """A line per earlier run whose cells were kept (``bench.scale --merge``), naming them."""
     now = results["environment"]["commit"]
-    runs: dict[tuple[str, str], list[str]] = {}
+    runs: dict[str, tuple[str, list[str]]] = {}
     for c in results["cells"]:
         run = c.get("run")
         if run and run["commit"] != now:
-            runs.setdefault((run["commit"], run["date"]), []).append(f"{c['config']} at {c['size']:,}")
+            date, cells = runs.setdefault(run["commit"], (run["date"], []))
+            runs[run["commit"]] = (min(date, run["date"]), [*cells, f"{c['config']} at {c['size']:,}"])
     return [
         f"Cells kept from an earlier run: {', '.join(cells)} (commit `{commit}`, {date})."
-        for (commit, date), cells in sorted(runs.items(), key=lambda r: r[0][1])
+        for commit, (date, cells) in sorted(runs.items(), key=lambda r: r[1][0])
     ]
 
 

@@ -37,10 +37,14 @@ def test_the_report_names_cells_from_earlier_runs() -> None:
         {"config": "faiss/hnsw", "size": 1_000_000, "run": {"date": "2026-11-26 08:38 UTC", "commit": "9d9188a"}},
         {"config": "faiss/hnsw", "size": 100_000, "run": {"date": "2026-11-26 08:38 UTC", "commit": "9d9188a"}},
         {"config": "milvus/flat", "size": 10_000, "run": {"date": "2026-11-26 11:00 UTC", "commit": "new"}},
+        {"config": "faiss/flat", "size": 10_000, "run": {"date": "2026-11-26 10:38 UTC", "commit": "e6ef90c"}},
+        {"config": "faiss/flat", "size": 100_000, "run": {"date": "2026-11-26 10:37 UTC", "commit": "e6ef90c"}},
     ]
     lines = _earlier(_results("new", cells))  # type: ignore[arg-type]
-    assert lines == [
+    assert lines == [  # one line per earlier commit, oldest first, dated by its first cell
         "Cells kept from an earlier run: faiss/hnsw at 1,000,000, faiss/hnsw at 100,000 "
-        "(commit `9d9188a`, 2026-11-26 08:38 UTC)."
+        "(commit `9d9188a`, 2026-11-26 08:38 UTC).",
+        "Cells kept from an earlier run: faiss/flat at 10,000, faiss/flat at 100,000 "
+        "(commit `e6ef90c`, 2026-11-26 10:37 UTC).",
     ]
-    assert _earlier(_results("new", cells[2:])) == []  # type: ignore[arg-type]
+    assert _earlier(_results("new", cells[2:3])) == []  # type: ignore[arg-type]
