@@ -251,11 +251,12 @@ def main(argv: list[str] | None = None) -> int:
                     if not args.keep:
                         shutil.rmtree(cell["dir"], ignore_errors=True)
                 print(f"  {got['status']}", flush=True)
-                got["run"] = {k: environment(load_before, args.note)[k] for k in ("date", "commit")}
+                env = environment(load_before, args.note) | {"memory_gb": meminfo_gb("MemTotal")}
+                got["run"] = {k: env[k] for k in ("date", "commit")}
                 results["cells"].append(got)
                 if "upload_chunks" in got:
                     results["config"]["upload_chunks"] = got["upload_chunks"]
-                results["environment"] = environment(load_before, args.note) | {"memory_gb": meminfo_gb("MemTotal")}
+                results["environment"] = env
                 write(results, args.out)
         results["cells"] += kept.values()  # kept cells outside this run's grid
         results["environment"] = environment(load_before, args.note) | {"memory_gb": meminfo_gb("MemTotal")}

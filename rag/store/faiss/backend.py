@@ -181,7 +181,7 @@ class FaissBackend:
         )
 
     def reader(self) -> FaissReader:
-        reader = FaissReader.open(snapshot.current_dir(self.index_dir), self._base, self.ef_search)
+        reader = FaissReader.open(snapshot.current_dir(self.index_dir), self._base, ef_search=self.ef_search)
         self._base = reader.base
         return reader
 

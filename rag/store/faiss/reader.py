@@ -73,7 +73,7 @@ class FaissReader:
         self._size = self._n - len(delta.tombstones) + len(delta.chunks)
 
     @classmethod
-    def open(cls, snap: Path, cached: Base | None = None, ef_search: int = 64) -> FaissReader:
+    def open(cls, snap: Path, cached: Base | None, *, ef_search: int) -> FaissReader:
         """The reader of ``snap``; ``cached`` is reused when the snapshot links the same base files.
 
         ``ef_search``: HNSW search depth (``settings.hnsw_ef_search``).
