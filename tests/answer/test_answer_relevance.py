@@ -246,3 +246,13 @@ def test_a_confident_best_sentence_is_quoted_alone_an_unsure_one_with_more_of_it
     same = _sentences(-0.5, -0.6, -0.7, texts=["Одно и то же.", "Одно и то же. ", "Другое."], passages=[0, 1, 0])
     assert [s.text for s in quoted(same, 0.0, 0.9)] == ["Одно и то же.", "Другое."]
     assert quoted([], 0.0, 0.8) == []
+
+
+def test_sentences_of_one_passage_share_one_citation_marker() -> None:
+    settings = Settings(answer_coverage=0.8, refusal_threshold=-1.0)
+    generator = ExtractiveGenerator(settings, embedder=HashingEmbedder(64))
+    unsure = _sentences(-0.5, -1.2, -1.5, texts=["Первое.", "Чужое.", "Второе [7]."], passages=[0, 1, 0])
+    # One marker after the run of passage 1's sentences; quoted text's own brackets are neutralized.
+    assert "".join(generator.quote("вопрос", [], unsure, "ru")) == "Первое. Второе ［7］. [1]"
+    apart = _sentences(6.0, 1.0, texts=["Одно.", "Другое."])
+    assert "".join(generator.quote("вопрос", [], apart, "ru")) == "Одно. [1] Другое. [2]"

@@ -118,7 +118,13 @@ class ExtractiveGenerator(Generator):
         if not picked:
             yield refusal_message(language, self.settings)
             return
-        # Quoted text keeps no "[n]" of its own: the only markers in the answer are the ones added here.
-        text = " ".join(f"{neutralize_markers(' '.join(s.text.split()))} [{s.passage + 1}]" for s in picked)
+        # Quoted text keeps no "[n]" of its own: the only markers in the answer are the ones added here,
+        # one after each run of sentences from the same passage ("A. B. [1]", not "A. [1] B. [1]").
+        parts = []
+        for i, s in enumerate(picked):
+            parts.append(neutralize_markers(" ".join(s.text.split())))
+            if i + 1 == len(picked) or picked[i + 1].passage != s.passage:
+                parts[-1] += f" [{s.passage + 1}]"
+        text = " ".join(parts)
         # Word-sized pieces, so streaming clients see the same cadence as from an LLM.
         yield from re.findall(r"\S+\s*", text)
