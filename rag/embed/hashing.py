@@ -24,6 +24,10 @@ class HashingEmbedder:
         self.dim = dim
         self.name = "hashing" if dim == 256 else f"hashing:{dim}"
 
+    def vector_identity(self) -> str:
+        """Vectors are a function of the text and the dimension."""
+        return f"{self.name}-v1"
+
     def _vector(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
         for word in _WORD.findall(text.lower()):

@@ -14,6 +14,9 @@ on the loading and chunking code and vectors on the embedder, so the directory n
 fingerprint of those source files (rag/text, ingest, embed, store) and of the packages' versions (another checkout with
 other code gets its own directory); documents are matched by content hash, so a changed benchmark
 file re-embeds what changed; and a lock file serializes two runs that build the same directory.
+A rebuild for other code does not embed again what it embedded before: passage vectors are kept by
+content beside the indexes (``rag.evals.vectors``), for embedders whose vectors depend on the text
+alone.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from rag.embed import Embedder
 from rag.errors import InputError
 from rag.evals.dataset import EvalQuestion, check_questions, load_questions
 from rag.evals.squad import load_squad
+from rag.evals.vectors import stored_vectors
 from rag.ingest.pipeline import ingest_paths, update_index
 from rag.search.retrieve import Retriever, open_retriever
 from rag.types import Document
@@ -246,6 +250,7 @@ def _build(
         with _locked(full_dir):
             shutil.copytree(full_dir, s.index_dir)
     rebuild = not stamp.exists() or stamp.read_text(encoding="utf-8") != fingerprint
+    embedder = stored_vectors(embedder, cache_root)  # a rebuild embeds only text not seen before
     if dataset.documents:
         keep = {d.doc_id for d in dataset.documents}
         update_index(s, embedder, add=dataset.documents, keep_only=keep, rebuild=rebuild, progress=progress)
