@@ -6,8 +6,8 @@ question file (corpus: the paths given with ``--corpus``, else the existing inde
 
 The corpus is indexed into a cache directory (one per dataset, embedder, vector index kind and
 code fingerprint), updated incrementally: a second run re-embeds nothing unless the corpus or
-chunking changed. Indexing the benchmark corpora is most of a cold ``make gates`` (about 330 s of
-its 700 s measured on two cores), so the cache lives outside the checkout by default
+chunking changed. Indexing the benchmark corpora is most of a cold ``make gates`` (about 450 s of
+its 600-650 s measured on two cores), so the cache lives outside the checkout by default
 (``$RAG_EVAL_CACHE``, else ``$XDG_CACHE_HOME/rag/eval``, else ``~/.cache/rag/eval``): a fresh
 clone on a machine that ran the gates before reuses it. What makes that safe: chunk text depends
 on the loading and chunking code and vectors on the embedder, so the directory name carries a
