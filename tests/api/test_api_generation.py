@@ -60,9 +60,8 @@ def llm_server(make_settings: Any, slow_llm: LoopbackLLM) -> Iterator[Server]:
 async def test_search_stays_fast_while_40_slow_asks_wait(llm_server: Server, slow_llm: LoopbackLLM) -> None:
     fake = slow_llm.fake
     limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(
-        base_url=llm_server.url, limits=limits, timeout=300
-    ) as asks:  # longer than the test: asks end only when cancelled
+    # A client timeout longer than the test: the asks end only when cancelled below.
+    async with httpx.AsyncClient(base_url=llm_server.url, limits=limits, timeout=300) as asks:
         pending = [asyncio.create_task(asks.post("/v1/ask", json={"question": QUESTION})) for _ in range(40)]
         await asyncio.to_thread(wait_for, lambda: fake.active == 4, 20, "four asks should reach the model")
         latencies = []
