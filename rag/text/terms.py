@@ -9,6 +9,7 @@ and decimal commas to points, so "3,39" in a question matches "3.39" in a text.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -32,13 +33,25 @@ STOPWORDS = frozenset(
     such into about over after before under between any all can will would should could""".split()
 )
 
-_stemmers = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
+# A Snowball stemmer keeps the word it is working on in its own fields, so one shared between
+# threads (the server answers questions in parallel) returns wrong stems, or raises, when two words
+# interleave; and a wrong stem would stay in the cache below. Each thread gets its own pair.
+_local = threading.local()
+
+
+def _stemmer(lang: str) -> snowballstemmer.stemmer:
+    stemmers = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {
+            "ru": snowballstemmer.stemmer("russian"),
+            "en": snowballstemmer.stemmer("english"),
+        }
+    return stemmers[lang]
 
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    lang = "ru" if CYRILLIC.search(word) else "en"
-    return str(_stemmers[lang].stemWord(word))
+    return str(_stemmer("ru" if CYRILLIC.search(word) else "en").stemWord(word))
 
 
 def tokenize(text: str) -> list[str]:
