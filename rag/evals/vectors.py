@@ -20,6 +20,7 @@ import hashlib
 import logging
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,7 @@ class StoredVectors:
         self.hits = 0  # passages found, and passages embedded (for tests and logs)
         self.misses = 0
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()  # one connection, used by whichever thread embeds
         self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
@@ -68,24 +70,27 @@ class StoredVectors:
         keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
         found: dict[bytes, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 500):
-            part = unique[i : i + 500]
-            rows = self._db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
-            ).fetchall()
-            for key, blob in rows:
-                v = np.frombuffer(blob, dtype=np.float32)
-                if len(v) == self.dim:
-                    found[key] = v
+        rows = []
+        with self._lock:
+            for i in range(0, len(unique), 500):
+                part = unique[i : i + 500]
+                rows += self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+        for key, blob in rows:
+            v = np.frombuffer(blob, dtype=np.float32)
+            if len(v) == self.dim:
+                found[key] = v
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if todo:
             vecs = np.asarray(self.inner.embed_passages(list(todo.values())), dtype=np.float32)
             fresh = dict(zip(todo, vecs, strict=True))
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                [(k, v.tobytes()) for k, v in fresh.items()],
-            )
-            self._db.commit()
+            with self._lock:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                    [(k, v.tobytes()) for k, v in fresh.items()],
+                )
+                self._db.commit()
             found.update(fresh)
         self.hits += len(texts) - sum(1 for k in keys if k in todo)
         self.misses += sum(1 for k in keys if k in todo)
@@ -94,7 +99,8 @@ class StoredVectors:
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 def stored_vectors(embedder: Embedder, cache_root: Path) -> Embedder:
