@@ -19,10 +19,13 @@ FILENAME = "resume.sqlite"
 
 
 class ResumeCache:
-    """Vectors by (embedder, text), durable after every ``put``."""
+    """Vectors by (embedder, text), durable after every ``put``.
 
-    def __init__(self, index_dir: Path, embedder_name: str, dim: int) -> None:
-        self.path = index_dir / FILENAME
+    ``filename`` names another file in ``index_dir``: ``rag.evals.vectors`` keeps one for good.
+    """
+
+    def __init__(self, index_dir: Path, embedder_name: str, dim: int, filename: str = FILENAME) -> None:
+        self.path = index_dir / filename
         self._prefix = embedder_name.encode() + b"\0"
         self._dim = dim
         self._con = sqlite3.connect(self.path)

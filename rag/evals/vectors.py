@@ -4,7 +4,8 @@ An eval index is rebuilt whenever the code that decides its content changes (the
 ``rag.evals.corpus``): a change to the store, the chunker or the loaders. Most of those changes
 leave most texts as they were, and a passage's vector depends on nothing but its text and the
 embedder. So the vectors of every passage (chunk and sentence) embedded for an eval index are kept
-in one SQLite file per embedder identity, keyed by the SHA-256 of the text, and a rebuild looks
+in one SQLite file per embedder identity (the store ingest uses to resume, ``rag.embed.resume``,
+kept for good), keyed by the SHA-256 of the text, and a rebuild looks
 them up before embedding: a store-only change re-embeds nothing (the benchmark corpora cost about
 seven minutes of embedding on two cores).
 
@@ -16,11 +17,8 @@ through uncached. Queries are never cached here: the eval reports their embeddin
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from rag.embed import Embedder
+from rag.embed.resume import ResumeCache
 
 log = logging.getLogger(__name__)
 STALE_DAYS = 14.0  # files of other embedder versions unused this long are removed
@@ -41,21 +40,15 @@ def identity(embedder: Embedder) -> str | None:
 
 
 class StoredVectors:
-    """An ``Embedder`` whose passage vectors come from ``path`` when that text was embedded before."""
+    """An ``Embedder`` whose passage vectors come from ``store`` when that text was embedded before."""
 
-    def __init__(self, inner: Embedder, path: Path) -> None:
+    def __init__(self, inner: Embedder, store: ResumeCache) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
-        self.path = path
+        self.store = store
         self.hits = 0  # passages found, and passages embedded (for tests and logs)
         self.misses = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()  # one connection, used by whichever thread embeds
-        self._db = sqlite3.connect(path, timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
-        self._db.commit()
 
     def __getattr__(self, name: str) -> Any:
         # count_tokens, max_tokens, vector_identity: whatever else the wrapped backend offers.
@@ -67,40 +60,25 @@ class StoredVectors:
         return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
-        found: dict[bytes, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        rows = []
-        with self._lock:
-            for i in range(0, len(unique), 500):
-                part = unique[i : i + 500]
-                rows += self._db.execute(
-                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
-                ).fetchall()
-        for key, blob in rows:
-            v = np.frombuffer(blob, dtype=np.float32)
-            if len(v) == self.dim:
-                found[key] = v
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        todo: dict[str, list[int]] = {}  # each text not stored yet, and its rows
+        for i, (text, vec) in enumerate(zip(texts, self.store.get(texts), strict=True)):
+            if vec is None:
+                todo.setdefault(text, []).append(i)
+            else:
+                out[i] = vec
         if todo:
-            vecs = np.asarray(self.inner.embed_passages(list(todo.values())), dtype=np.float32)
-            fresh = dict(zip(todo, vecs, strict=True))
-            with self._lock:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                    [(k, v.tobytes()) for k, v in fresh.items()],
-                )
-                self._db.commit()
-            found.update(fresh)
-        self.hits += len(texts) - sum(1 for k in keys if k in todo)
-        self.misses += sum(1 for k in keys if k in todo)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+            fresh = np.asarray(self.inner.embed_passages(list(todo)), dtype=np.float32)
+            self.store.put(list(todo), fresh)
+            for rows, vec in zip(todo.values(), fresh, strict=True):
+                out[rows] = vec
+        missed = sum(len(rows) for rows in todo.values())
+        self.hits += len(texts) - missed
+        self.misses += missed
+        return out
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.store.close()
 
 
 def stored_vectors(embedder: Embedder, cache_root: Path) -> Embedder:
@@ -113,7 +91,8 @@ def stored_vectors(embedder: Embedder, cache_root: Path) -> Embedder:
     key = (id(embedder), path)
     if key not in _open:  # one connection per embedder and file for the process
         _prune(path)
-        _open[key] = StoredVectors(embedder, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _open[key] = StoredVectors(embedder, ResumeCache(path.parent, ident, embedder.dim, filename=path.name))
     return _open[key]
 
 

@@ -4,7 +4,6 @@ and only embedders whose vectors are a function of the text are cached at all.""
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import rag.evals.corpus as corpus
 from rag.config import Settings
 from rag.embed import token_counter
 from rag.embed.hashing import HashingEmbedder
+from rag.embed.resume import ResumeCache
 from rag.evals.vectors import StoredVectors, identity, stored_vectors
 from rag.types import Document
 
@@ -72,13 +72,17 @@ def test_a_rebuild_for_other_code_embeds_nothing_again(monkeypatch: pytest.Monke
     assert new and all("Хан-Тенгри" not in t for t in new)  # only the changed document's text
 
 
+def _file(tmp_path: Path) -> ResumeCache:
+    return ResumeCache(tmp_path, "hashing:64-v1", 64, filename="v.sqlite")
+
+
 def test_stored_vectors_equal_fresh_ones(tmp_path: Path) -> None:
     inner = Counting()
-    stored = StoredVectors(inner, tmp_path / "v.sqlite")
+    stored = StoredVectors(inner, _file(tmp_path))
     texts = ["первый текст", "второй текст", "первый текст"]
     assert np.array_equal(stored.embed_passages(texts), HashingEmbedder(64).embed_passages(texts))
     assert inner.passages == ["первый текст", "второй текст"]  # a repeated text is embedded once
-    again = StoredVectors(Counting(), tmp_path / "v.sqlite")  # another process, the same file
+    again = StoredVectors(Counting(), _file(tmp_path))  # another process, the same file
     assert np.array_equal(again.embed_passages(texts[:2]), stored.embed_passages(texts[:2]))
     assert again.hits == 2 and again.misses == 0
     assert stored.embed_passages([]).shape == (0, 64)
@@ -88,13 +92,9 @@ def test_stored_vectors_equal_fresh_ones(tmp_path: Path) -> None:
 
 
 def test_a_row_of_another_dimension_is_embedded_again(tmp_path: Path) -> None:
-    path = tmp_path / "v.sqlite"
-    StoredVectors(Counting(), path).close()
-    with sqlite3.connect(path) as db:
-        key = hashlib.sha256("текст".encode()).digest()
-        db.execute("INSERT INTO vectors VALUES (?, ?)", (key, np.ones(8, dtype=np.float32).tobytes()))
+    _file(tmp_path).put(["текст"], np.ones((1, 8), dtype=np.float32))
     inner = Counting()
-    v = StoredVectors(inner, path).embed_passages(["текст"])
+    v = StoredVectors(inner, _file(tmp_path)).embed_passages(["текст"])
     assert inner.passages == ["текст"] and v.shape == (1, 64)
 
 
