@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The choices of the settings below that take one of a fixed set of names.
 SEARCH_MODES = ("hybrid", "dense", "lexical")
-VECTOR_INDEXES = ("flat", "hnsw")
+VECTOR_INDEXES = ("flat", "hnsw", "ivf")
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,15 @@ class Settings:
     # a paragraph that names its subject only in the title ("Голикова, Татьяна Алексеевна") is found
     # by questions naming it (docs/retrieval.md measures it on every set).
     passage_titles: bool = True
-    # Vector index kind: "flat" (exact inner product) or "hnsw" (approximate, for large corpora).
+    # Vector index kind: "flat" (exact inner product), or for large corpora "hnsw" (a graph, both
+    # stores) or "ivf" (inverted lists of 4-bit codes re-scored exactly, FAISS only): see docs/store.md.
     vector_index: str = "flat"
     # HNSW search depth (FAISS efSearch, Milvus ef; never below the candidates a search asks for):
     # deeper finds more of the exact nearest neighbours and costs time (measured in bench/results).
     hnsw_ef_search: int = 128
+    # Share of an "ivf" index's lists a search scans (more finds more of the exact nearest neighbours
+    # and costs time in proportion; bench/results/clustered/ivf_sweep.md).
+    ivf_search_share: float = 0.125
     # Default number of passages returned, and the default search mode.
     top_k: int = 5
     search_mode: str = "hybrid"
@@ -227,6 +231,10 @@ def _validate(s: Settings) -> None:
     for name in ("query_batch_window_ms", "llm_queue_seconds", "http_header_timeout", "http_keepalive_timeout"):
         if getattr(s, name) < 0:
             raise ConfigError(f"{name} must be >= 0")
+    if not 0 < s.ivf_search_share <= 1:
+        raise ConfigError(f"ivf_search_share must be above 0 and at most 1, not {s.ivf_search_share}")
+    if s.store == "milvus" and s.vector_index == "ivf":
+        raise ConfigError("vector_index ivf is FAISS's; with store milvus choose flat or hnsw")
     if not 0 <= s.answer_coverage <= 1:
         raise ConfigError(f"answer_coverage must be between 0 and 1, not {s.answer_coverage}")
     if not 1 <= s.port <= 65535:

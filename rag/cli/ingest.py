@@ -27,7 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_index_option(p)
     p.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS, default 200)")
     p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
-    p.add_argument("--vector-index", choices=VECTOR_INDEXES, help="exact (flat, default) or HNSW")
+    p.add_argument(
+        "--vector-index",
+        choices=VECTOR_INDEXES,
+        help="exact (flat, default), HNSW, or an inverted file (ivf, FAISS only)",
+    )
     p.add_argument(
         "--rebuild",
         action="store_true",

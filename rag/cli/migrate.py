@@ -68,6 +68,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     chunks, sentences = state.chunks, state.sentences
     vectors = state.vectors if state.vectors is not None else np.zeros((0, info.dim), dtype=np.float32)
     overrides: dict[str, object] = {"store": args.to}
+    # Milvus has no inverted file of fast-scan codes: an ivf index moves as its graph, HNSW.
+    kind = str(manifest.get("vector_index") or settings.vector_index)
+    if args.to == "milvus" and kind == "ivf":
+        kind = "hnsw"
+    if args.to == "milvus" and settings.vector_index == "ivf":
+        overrides["vector_index"] = "hnsw"
     if args.milvus_uri:
         overrides["milvus_uri"] = args.milvus_uri
     if args.collection:
@@ -101,7 +107,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     info.embedder,
                     info.dim,
                     info.chunking,
-                    str(manifest.get("vector_index") or settings.vector_index),
+                    kind,
                     add=add,
                     reset=start == 0,
                 )

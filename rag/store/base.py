@@ -25,6 +25,16 @@ from rag.types import Chunk
 HNSW_M = 64
 HNSW_EF_CONSTRUCTION = 200
 
+# The inverted file (`RAG_VECTOR_INDEX=ivf`, FAISS only; rag.store.faiss.vectors): below IVF_MIN_ROWS
+# vectors it is an exact scan (as fast at that size); every list's centre is trained on at least
+# IVF_TRAIN_PER_LIST vectors; a search re-scores IVF_REFINE times the candidates it asks for exactly,
+# and scans IVF_SEARCH_SHARE of the lists unless `RAG_IVF_SEARCH_SHARE` says otherwise. Measured on
+# clustered synthetic vectors (bench/results/clustered/ivf_sweep.md).
+IVF_MIN_ROWS = 1_000
+IVF_TRAIN_PER_LIST = 39
+IVF_REFINE = 10
+IVF_SEARCH_SHARE = 0.125
+
 # Per chunk: sentence spans into the chunk text and their unit vectors (n_sentences x dim).
 Sentences = tuple[tuple[tuple[int, int], ...], np.ndarray]
 

@@ -70,3 +70,27 @@ def test_migrate_without_an_index_says_so(tmp_path: Path, capsys: pytest.Capture
         ["migrate", "--to", "milvus", "--index", str(tmp_path / "none"), "--milvus-uri", str(tmp_path / "m.db")]
     )
     assert code == 2 and "no FAISS index" in capsys.readouterr().err
+
+
+def test_an_inverted_file_moves_to_milvus_as_hnsw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in [k for k in os.environ if k.startswith("RAG_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("RAG_VECTOR_INDEX", "ivf")  # FAISS's only: Milvus refuses it as a setting
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "trade.txt").write_text("Товарооборот Казахстана и Узбекистана достиг 4 млрд долларов.", encoding="utf-8")
+    faiss = store_settings_for("faiss", tmp_path / "index", vector_index="ivf")
+    ingest_paths([docs], faiss, get_embedder("hashing"), progress=False)
+    uri = str(tmp_path / "milvus.db")
+    args = ["migrate", "--to", "milvus", "--index", str(faiss.index_dir), "--milvus-uri", uri, "--no-progress"]
+    try:
+        assert main(args) == 0, capsys.readouterr().err
+        target = open_store(store_settings_for("milvus", tmp_path / "index", milvus_uri=uri))
+        try:
+            assert target.meta()["vector_index"] == "hnsw"  # type: ignore[attr-defined]
+        finally:
+            target.close()
+    finally:
+        release_lite_under(tmp_path)

@@ -42,6 +42,7 @@ class FaissBackend:
         self.index_dir = settings.index_dir
         self.location = str(settings.index_dir)
         self.ef_search = settings.hnsw_ef_search
+        self.ivf_share = settings.ivf_search_share
         self._base: Base | None = None  # the last base segment a reader loaded, reused while linked
 
     def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
@@ -181,7 +182,9 @@ class FaissBackend:
         )
 
     def reader(self) -> FaissReader:
-        reader = FaissReader.open(snapshot.current_dir(self.index_dir), self._base, ef_search=self.ef_search)
+        reader = FaissReader.open(
+            snapshot.current_dir(self.index_dir), self._base, ef_search=self.ef_search, ivf_share=self.ivf_share
+        )
         self._base = reader.base
         return reader
 

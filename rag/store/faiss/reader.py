@@ -73,10 +73,11 @@ class FaissReader:
         self._size = self._n - len(delta.tombstones) + len(delta.chunks)
 
     @classmethod
-    def open(cls, snap: Path, cached: Base | None, *, ef_search: int) -> FaissReader:
+    def open(cls, snap: Path, cached: Base | None, *, ef_search: int, ivf_share: float) -> FaissReader:
         """The reader of ``snap``; ``cached`` is reused when the snapshot links the same base files.
 
-        ``ef_search``: HNSW search depth (``settings.hnsw_ef_search``).
+        ``ef_search``: HNSW search depth (``settings.hnsw_ef_search``); ``ivf_share``: the share of
+        an inverted file's lists a search scans (``settings.ivf_search_share``).
         """
         manifest = snapshot.read_manifest(snap)
         info = snapshot_info(snap, manifest)
@@ -85,7 +86,7 @@ class FaissReader:
         base = cached if cached is not None and cached.identity == deltas.identity(snap) else None
         if base is None:
             base = Base.load(snap, rows, info.dim, titles)
-        base.vectors.set_search_depth(ef_search)
+        base.vectors.set_search_depth(ef_search, ivf_share)
         delta = deltas.read(snap, rows, info.dim)
         lexical: LexicalIndex | DeltaLexical = base.lexical
         if delta.size:
