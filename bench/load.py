@@ -83,7 +83,7 @@ def raw_embedding(n: int, offset: int) -> dict[str, Any]:
         embedder.embed_queries([question(offset + i)])
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    out = {"n": n, "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (n - 1))]}
+    out: dict[str, Any] = {"n": n, "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (n - 1))]}
     # The same engine with 16 threads asking at once, alone and through the batcher the server uses.
     out["concurrent16_ms_per_query"] = {
         "unbatched": _concurrent(embedder, n, offset + n),

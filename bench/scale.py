@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scale_cell import EMBEDDER
-from bench.scale_report import markdown, plot, verdicts
+from bench.scale_report import markdown, ordered_configs, plot, verdicts
 from bench.server import environment
 from rag.search.retrieve import CANDIDATES
 
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     kept = earlier_cells(args.out / "scale.json", args.vectors, args.seed) if args.merge else {}
     if kept:
-        results["configs"] = list(dict.fromkeys([*configs, *(c["config"] for c in kept.values())]))
+        results["configs"] = ordered_configs([*configs, *(c["config"] for c in kept.values())])
         results["config"]["sizes"] = sorted({*args.sizes, *(c["size"] for c in kept.values())})
         results["config"]["upload_chunks"] = next(
             (c["upload_chunks"] for c in kept.values() if c.get("upload_chunks")), None

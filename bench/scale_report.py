@@ -162,13 +162,22 @@ def _earlier(results: dict[str, Any]) -> list[str]:
 _STORES, _INDEXES = ("faiss", "milvus"), ("flat", "hnsw", "ivf")
 
 
+def _rank(config: str) -> tuple[int, int]:
+    store, _, index = config.partition("/")
+    return (
+        _STORES.index(store) if store in _STORES else len(_STORES),
+        _INDEXES.index(index) if index in _INDEXES else len(_INDEXES),
+    )
+
+
+def ordered_configs(configs: list[str]) -> list[str]:
+    """Store, then index (a --merge run names its own configurations before the kept ones)."""
+    return sorted(dict.fromkeys(configs), key=_rank)
+
+
 def _ordered(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """By size, then store, then index (a --merge run appends its cells after the kept ones)."""
-
-    def rank(name: str, names: tuple[str, ...]) -> int:
-        return names.index(name) if name in names else len(names)
-
-    return sorted(cells, key=lambda c: (c["size"], rank(c["store"], _STORES), rank(c["index"], _INDEXES)))
+    return sorted(cells, key=lambda c: (c["size"], *_rank(c["config"])))
 
 
 def markdown(results: dict[str, Any]) -> str:
