@@ -1,0 +1,33 @@
+"""The approximate-index sweeps (`python -m bench.ivf_sweep`, `python -m bench.hnsw_sweep`) run end to
+end on a small corpus and print one well-formed row per setting, recall rising with search depth."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench import hnsw_sweep, ivf_sweep
+
+
+def _rows(out: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if re.match(r"\| [\d,]", line)]
+
+
+def test_ivf_sweep_reports_recall_and_latency_per_share(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ivf_sweep.main(["--size", "3000", "--share", "0.0625", "1", "--queries", "30"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    lists = ivf_sweep.ivf_lists(3000)
+    assert [r[2] for r in rows] == ["0.0625", "1"] and [r[3] for r in rows] == [str(lists // 16), str(lists)]
+    recall = [float(r[4]) for r in rows]
+    assert all(0 <= x <= 1 for x in recall) and recall[1] >= 0.95 and recall[1] >= recall[0]
+    assert all(float(r[5]) > 0 for r in rows)
+
+
+def test_hnsw_sweep_reports_recall_and_latency_per_depth(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--size", "3000", "--m", "16", "--ef-construction", "40", "--ef-search", "16", "256", "--queries", "30"]
+    assert hnsw_sweep.main(args) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert [r[2] for r in rows] == ["16", "256"]
+    recall = [float(r[3]) for r in rows]
+    assert all(0 <= x <= 1 for x in recall) and recall[1] >= recall[0]
