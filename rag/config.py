@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The choices of the settings below that take one of a fixed set of names.
 SEARCH_MODES = ("hybrid", "dense", "lexical")
-VECTOR_INDEXES = ("flat", "hnsw", "ivf")
+VECTOR_INDEXES = ("auto", "flat", "hnsw", "ivf")
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,9 @@ class Settings:
     # by questions naming it (docs/retrieval.md measures it on every set).
     passage_titles: bool = True
     # Vector index kind: "flat" (exact inner product), or for large corpora "hnsw" (a graph, both
-    # stores) or "ivf" (inverted lists of 4-bit codes re-scored exactly, FAISS only): see docs/store.md.
-    vector_index: str = "flat"
+    # stores) or "ivf" (inverted lists of 4-bit codes re-scored exactly, FAISS only); "auto" is flat
+    # below 200,000 chunks and ivf from there with FAISS, flat with Milvus: see docs/store.md.
+    vector_index: str = "auto"
     # HNSW search depth (FAISS efSearch, Milvus ef; never below the candidates a search asks for):
     # deeper finds more of the exact nearest neighbours and costs time (measured in bench/results).
     hnsw_ef_search: int = 128

@@ -25,12 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: ./seeds)")
     add_index_option(p)
-    p.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS, default 200)")
+    p.add_argument("--chunk-tokens", type=int, help="largest passage in tokens (RAG_CHUNK_TOKENS, default 512)")
     p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
     p.add_argument(
         "--vector-index",
         choices=VECTOR_INDEXES,
-        help="exact (flat, default), HNSW, or an inverted file (ivf, FAISS only)",
+        help="RAG_VECTOR_INDEX: auto (default; flat below 200,000 chunks, ivf from there with FAISS), "
+        "flat (exact), hnsw, or ivf (an inverted file, FAISS only)",
     )
     p.add_argument(
         "--rebuild",

@@ -39,7 +39,7 @@ def test_other_code_gets_another_directory_and_stale_ones_go(monkeypatch: pytest
     retriever = corpus.open_corpus(ds, settings, embedder, tmp_path / "cache", progress=False)
     assert len(retriever.chunks) == 2
     first = corpus.cache_dir(tmp_path / "cache", ds, settings, embedder)
-    assert first.is_dir() and first.name.startswith("tiny-hashing-flat-")
+    assert first.is_dir() and first.name.startswith("tiny-hashing-auto-")
 
     monkeypatch.setattr(corpus, "code_fingerprint", lambda: "0123456789abcdef")
     second = corpus.cache_dir(tmp_path / "cache", ds, settings, embedder)

@@ -143,3 +143,33 @@ def test_vector_index_choice_is_checked() -> None:
     assert load_settings(env={"RAG_VECTOR_INDEX": "ivf"}).vector_index == "ivf"
     with pytest.raises(ConfigError, match="vector_index"):
         load_settings(env={"RAG_VECTOR_INDEX": "ivfpq"})
+
+
+def test_auto_builds_flat_below_the_size_and_an_inverted_file_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.store import base
+
+    assert load_settings(env={}).vector_index == "auto"
+    assert [base.resolved_index("auto", n) for n in (199_999, 200_000)] == ["flat", "ivf"]
+    assert base.resolved_index("hnsw", 10) == "hnsw"
+    v = _clumps(2_000)
+    assert FaissStore.build(v, "auto").kind == "flat"
+    monkeypatch.setattr(base, "AUTO_IVF_ROWS", 1_500)
+    assert FaissStore.build(v, "auto").kind == "ivf"
+    assert FaissStore.build(v[:1_000], "auto").kind == "flat"
+
+
+def test_an_index_built_flat_takes_auto_uploads_as_deltas(tmp_path: Path) -> None:
+    """An index from before "auto" (manifest "flat") is not rebuilt by the first upload after it."""
+    flat = make_settings(tmp_path / "index", embedder="hashing", vector_index="flat")
+    FaissBackend(flat).write(_change(flat, _docs(50)))
+    auto = make_settings(tmp_path / "index", embedder="hashing", vector_index="auto")
+    store = FaissBackend(auto)
+    store.write(_change(auto, [_doc("upload.txt", _clumps(3, seed=99))]))
+    reader = store.reader()
+    assert reader.delta.size == 3 and reader.base.vectors.kind == "flat"
+    # Asking for another kind than the base has rebuilds it.
+    hnsw = make_settings(tmp_path / "index", embedder="hashing", vector_index="hnsw")
+    store = FaissBackend(hnsw)
+    store.write(_change(hnsw, [_doc("other.txt", _clumps(3, seed=98))]))
+    reader = store.reader()
+    assert not reader.delta.size and reader.base.vectors.kind == "hnsw"

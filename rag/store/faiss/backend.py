@@ -21,7 +21,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
-from rag.store.base import Change, IndexInfo, Sentences
+from rag.store.base import Change, IndexInfo, Sentences, resolved_index
 from rag.store.faiss import delta as deltas
 from rag.store.faiss import snapshot
 from rag.store.faiss.chunks import read_chunks, read_sentences, read_terms, rows_of, write_chunks
@@ -77,13 +77,15 @@ class FaissBackend:
 
     def _delta_for(self, snap: Path, manifest: dict[str, Any], old: IndexInfo, change: Change) -> deltas.Delta | None:
         """The delta that ``change`` makes of the current snapshot, or None when it must be full."""
-        same = (old.embedder, old.dim, old.chunking, manifest.get("vector_index", "flat")) == (
+        rows = base_rows(manifest)
+        # Kinds compare as built: "auto" over a base of 100k rows is the "flat" an older index has.
+        old_kind = resolved_index(manifest.get("vector_index", "flat"), rows)
+        same = (old.embedder, old.dim, old.chunking, old_kind) == (
             change.embedder,
             change.dim,
             change.chunking,
-            change.vector_index,
+            resolved_index(change.vector_index, rows),
         )
-        rows = base_rows(manifest)
         fresh = sum(len(d.chunks) for d in change.add)
         if not same or not rows or not LexicalIndex.has_stats(snap) or fresh > self.delta_share * rows:
             return None

@@ -21,7 +21,15 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexCorruptError
-from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M, IVF_MIN_ROWS, IVF_REFINE, IVF_SEARCH_SHARE, IVF_TRAIN_PER_LIST
+from rag.store.base import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    IVF_MIN_ROWS,
+    IVF_REFINE,
+    IVF_SEARCH_SHARE,
+    IVF_TRAIN_PER_LIST,
+    resolved_index,
+)
 
 FILENAME = "vectors.faiss"
 
@@ -62,6 +70,7 @@ class FaissStore:
     def build(cls, vectors: np.ndarray, kind: str = "flat") -> FaissStore:
         dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[0] else 0
         dim = dim or (int(vectors.shape[1]) if vectors.ndim == 2 else 1)
+        kind = resolved_index(kind, len(vectors))
         if kind == "ivf" and len(vectors) >= IVF_MIN_ROWS:
             index: faiss.Index = _ivf(vectors)
         elif kind == "hnsw":
