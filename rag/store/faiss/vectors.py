@@ -1,7 +1,7 @@
 """FAISS vector store: exact inner product (``IndexFlatIP``), HNSW, or an inverted file for large corpora.
 
-The inverted file (``ivf``): k-means lists over the vectors, each vector also kept as a 4-bit
-product-quantized code of two dimensions per byte-half that SIMD "fast scan" scores in bulk; a
+The inverted file (``ivf``): k-means lists over the vectors, each vector also kept as product-
+quantized codes of 4 bits for every two dimensions, which SIMD "fast scan" scores in bulk; a
 search scans a share of the lists nearest the query by those codes and re-scores the best
 ``IVF_REFINE`` times as many as asked for exactly, against the full vectors kept beside them. On
 the clustered synthetic vectors of the scale benchmark it finds far more of the exact neighbours
