@@ -64,7 +64,7 @@ class Settings:
     hnsw_ef_search: int = 128
     # Share of an "ivf" index's lists a search scans (more finds more of the exact nearest neighbours
     # and costs time in proportion; bench/results/clustered/ivf_sweep.md).
-    ivf_search_share: float = 0.125
+    ivf_search_share: float = 0.25
     # Default number of passages returned, and the default search mode.
     top_k: int = 5
     search_mode: str = "hybrid"

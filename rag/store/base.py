@@ -33,7 +33,7 @@ HNSW_EF_CONSTRUCTION = 200
 IVF_MIN_ROWS = 1_000
 IVF_TRAIN_PER_LIST = 39
 IVF_REFINE = 10
-IVF_SEARCH_SHARE = 0.125
+IVF_SEARCH_SHARE = 0.25
 # `RAG_VECTOR_INDEX=auto` (the default) builds a FAISS base of this many vectors or more as an
 # inverted file, a smaller one flat: at 100k chunks an exact search takes 12 ms (15 ms hybrid),
 # at 1M 128 ms (181 ms hybrid), where the inverted file takes 9 ms (37 ms) at recall@10 0.95
