@@ -36,7 +36,7 @@ IVF_REFINE = 10
 IVF_SEARCH_SHARE = 0.25
 # `RAG_VECTOR_INDEX=auto` (the default) builds a FAISS base of this many vectors or more as an
 # inverted file, a smaller one flat: at 100k chunks an exact search takes 12 ms (15 ms hybrid),
-# at 1M 128 ms (181 ms hybrid), where the inverted file takes 9 ms (37 ms) at recall@10 0.95
+# at 1M 128 ms (181 ms hybrid), where the inverted file takes 15 ms (43 ms) at recall@10 0.99
 # (bench/results/clustered/scale.md). Milvus builds flat.
 AUTO_IVF_ROWS = 200_000
 

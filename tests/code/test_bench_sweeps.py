@@ -4,6 +4,7 @@ end on a small corpus and print one well-formed row per setting, recall rising w
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,13 @@ def test_hnsw_sweep_reports_recall_and_latency_per_depth(capsys: pytest.CaptureF
     assert [r[2] for r in rows] == ["16", "256"]
     recall = [float(r[3]) for r in rows]
     assert all(0 <= x <= 1 for x in recall) and recall[1] >= recall[0]
+
+
+def test_real_vector_check_says_what_to_run_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import real_vectors
+
+    monkeypatch.setattr(real_vectors, "default_cache_root", lambda: tmp_path)
+    assert real_vectors.main([]) == 2
+    assert "make gates" in capsys.readouterr().err
