@@ -11,16 +11,16 @@ candidates, one thread) per search setting, as Markdown rows (bench/results/clus
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import time
 
 import faiss
 import numpy as np
 
-from bench.sweep import parser, timed
+from bench.sweep import DIM, parser, timed
 from rag.config import load_settings
 from rag.embed import get_embedder
+from rag.embed.resume import ResumeCache
 from rag.evals.corpus import default_cache_root, load_dataset
 from rag.search.retrieve import CANDIDATES
 from rag.store.faiss.vectors import FaissStore, ivf_lists
@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print("no stored e5-small vectors: run `make gates` first", file=sys.stderr)
         return 2
-    with sqlite3.connect(files[-1]) as db:
-        rows = [np.frombuffer(b, dtype=np.float32) for (b,) in db.execute("SELECT vector FROM vectors")]
-    v = np.ascontiguousarray(np.stack(rows))
+    store = ResumeCache(files[-1].parent, "e5-small", DIM, filename=files[-1].name)
+    v = store.vectors().copy()
+    store.close()
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     settings = load_settings()
     questions = [q.question for name in SETS for q in load_dataset(name, settings).questions[: args.questions]]

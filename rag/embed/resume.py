@@ -54,6 +54,12 @@ class ResumeCache:
         self._con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
         self._con.commit()
 
+    def vectors(self) -> np.ndarray:
+        """Every stored vector of this store's dimension (n x dim), in no particular order."""
+        rows = [np.frombuffer(b, dtype=np.float32) for (b,) in self._con.execute("SELECT vector FROM vectors")]
+        kept = [v for v in rows if v.shape == (self._dim,)]
+        return np.stack(kept) if kept else np.zeros((0, self._dim), dtype=np.float32)
+
     def __len__(self) -> int:
         return int(self._con.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 

@@ -117,3 +117,12 @@ def test_the_wrapper_keeps_the_backends_token_window(tmp_path: Path) -> None:
     count, window = token_counter(stored)  # type: ignore[arg-type]
     assert window == 100 and count("абв") == 3
     assert stored.name == "hashing:64" and stored.dim == 64
+
+
+def test_the_store_hands_back_every_vector_of_its_dimension(tmp_path: Path) -> None:
+    store = ResumeCache(tmp_path, "e", 3, filename="v.sqlite")
+    assert store.vectors().shape == (0, 3)
+    store.put(["a", "b"], np.eye(3, dtype=np.float32)[:2])
+    ResumeCache(tmp_path, "e", 2, filename="v.sqlite").put(["c"], np.ones((1, 2), dtype=np.float32))
+    got = store.vectors()
+    assert got.shape == (2, 3) and sorted(map(tuple, got.tolist())) == [(0, 1, 0), (1, 0, 0)]

@@ -146,7 +146,7 @@ def test_vector_index_choice_is_checked() -> None:
 
 
 def test_auto_builds_flat_below_the_size_and_an_inverted_file_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag.store import base
+    from rag.store.faiss import vectors as base
 
     assert load_settings(env={}).vector_index == "auto"
     assert [base.resolved_index("auto", n) for n in (199_999, 200_000)] == ["flat", "ivf"]

@@ -21,12 +21,12 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
-from rag.store.base import Change, IndexInfo, Sentences, resolved_index
+from rag.store.base import Change, IndexInfo, Sentences
 from rag.store.faiss import delta as deltas
 from rag.store.faiss import snapshot
 from rag.store.faiss.chunks import read_chunks, read_sentences, read_terms, rows_of, write_chunks
 from rag.store.faiss.reader import Base, FaissReader, base_rows, snapshot_info
-from rag.store.faiss.vectors import FaissStore
+from rag.store.faiss.vectors import FaissStore, resolved_index
 from rag.store.lexical import LexicalIndex
 from rag.text.terms import tokenize
 from rag.types import Chunk
