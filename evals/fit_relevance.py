@@ -43,14 +43,22 @@ from rag.answer.relevance import RelevanceModel, _slug, sentence_rows  # noqa: E
 from rag.answer.signals import FEATURES  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
-from rag.evals.corpus import Dataset, default_cache_root, doc_position, load_dataset, open_corpus  # noqa: E402
+from rag.evals.corpus import (  # noqa: E402
+    Dataset,
+    code_fingerprint,
+    default_cache_root,
+    doc_position,
+    load_dataset,
+    open_corpus,
+)
 from rag.evals.dataset import EvalQuestion  # noqa: E402
 from rag.evals.normalize import facts_found  # noqa: E402
 from rag.search.retrieve import Retriever  # noqa: E402
 
 FOLDS = 3
 CACHE = default_cache_root()
-MODELS = Path(__file__).resolve().parent.parent / "rag" / "answer" / "models"
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "rag" / "answer" / "models"
 
 
 @dataclass
@@ -107,11 +115,16 @@ def collect(name: str, settings, embedder, top_k: int, progress: bool) -> Rows:
 
 
 def cached_rows(name: str, settings, embedder, top_k: int, progress: bool) -> Rows:
-    """``collect``'s rows, kept in build/fit-rows by the signals' names (refits read them back)."""
+    """``collect``'s rows, kept in build/fit-rows (refits read them back) under a key of what makes
+    them: the signals' names, the code that builds the indexes, and the search and answer code."""
     import hashlib
     import pickle
 
-    key = hashlib.sha1(repr((name, FEATURES, top_k, embedder.name)).encode()).hexdigest()[:12]
+    code = hashlib.sha1()
+    for path in sorted([*(ROOT / "rag" / "search").glob("*.py"), *(ROOT / "rag" / "answer").glob("*.py")]):
+        code.update(path.read_bytes())
+    what = (name, FEATURES, top_k, embedder.name, code_fingerprint(), code.hexdigest())
+    key = hashlib.sha1(repr(what).encode()).hexdigest()[:12]
     path = Path("build/fit-rows") / f"{name}-{key}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())

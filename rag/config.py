@@ -53,7 +53,8 @@ class Settings:
     sentence_vectors: bool = True
     # Embed each passage with its title (the document title and section heading) above its text, so
     # a paragraph that names its subject only in the title ("Голикова, Татьяна Алексеевна") is found
-    # by questions naming it (docs/retrieval.md measures it on every set).
+    # by questions naming it (docs/retrieval.md measures it on every set); each sentence vector too,
+    # when the title is in the text's language (docs/answering.md).
     passage_titles: bool = True
     # Vector index kind: "flat" (exact inner product), or for large corpora "hnsw" (a graph, both
     # stores) or "ivf" (inverted lists of 4-bit codes re-scored exactly, FAISS only); "auto" is flat

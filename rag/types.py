@@ -65,6 +65,22 @@ class Chunk:
             return self.text
         return f"{title}\n{self.text}"
 
+    def sentence_text(self, start: int, end: int, titles: bool) -> str:
+        """What a sentence of this chunk (``text[start:end]``) is embedded as: under the title line
+        that :meth:`indexed_text` adds, when the title is written in the text's language.
+
+        A paragraph's sentences often name their subject only through the title ("Родилась 9
+        февраля 1966 года" under "Голикова, Татьяна Алексеевна"), which is what a native question
+        names. A title in another language (an English slug over a Russian paragraph) would pull
+        every sentence of the passage towards questions in that language instead."""
+        from rag.text.lang import detect_language
+
+        sentence = self.text[start:end]
+        head = self.indexed_text(titles)[: -len(self.text)] if self.text else ""
+        if not head or detect_language(head) != detect_language(self.text):
+            return sentence
+        return head + sentence
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -155,11 +155,12 @@ def split_passage(passage: Passage) -> list[tuple[int, int]]:
     return list(passage.sentences) if passage.sentences else passage_sentences(passage.chunk.text)
 
 
-def _sentence_vectors(passages: Sequence[Passage], embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    """Vectors of every sentence: stored at ingest when the index has them, else embedded (cached)."""
+def _sentence_vectors(passages: Sequence[Passage], embedder: Embedder, sentences: Sequence[Sentence]) -> np.ndarray:
+    """Vectors of every sentence: stored at ingest when the index has them, else embedded (cached)
+    as ingest embeds them by default (under the passage's title, which the model was fitted on)."""
     if all(p.sentence_vectors is not None and p.sentences for p in passages):
         return np.concatenate([p.sentence_vectors for p in passages if p.sentence_vectors is not None])
-    return _cache.passages(embedder, texts)
+    return _cache.passages(embedder, [passages[s.passage].chunk.sentence_text(s.start, s.end, True) for s in sentences])
 
 
 def sentence_rows(
@@ -169,7 +170,7 @@ def sentence_rows(
     sentences = [Sentence(i, s, e, p.chunk.text[s:e]) for i, p in enumerate(passages) for s, e in split_passage(p)]
     if not sentences:
         return [], np.zeros((0, len(FEATURES)))
-    vectors = _sentence_vectors(passages, embedder, [s.text for s in sentences])
+    vectors = _sentence_vectors(passages, embedder, sentences)
     rows = features(
         question,
         embed_query(embedder, question),

@@ -84,15 +84,22 @@ def _chunking(settings: Settings) -> dict[str, Any]:
         "chunk_overlap": settings.chunk_overlap,
         "sentence_vectors": settings.sentence_vectors,
         "passage_titles": settings.passage_titles,
+        "sentence_titles": settings.passage_titles,  # sentences embedded under their title (same language)
     }
 
 
 def _embed_sentences(
-    embedder: Embedder, chunks: Sequence[Chunk], progress: bool, resume: ResumeCache, on_batch: Progress | None
+    embedder: Embedder,
+    chunks: Sequence[Chunk],
+    titles: bool,
+    progress: bool,
+    resume: ResumeCache,
+    on_batch: Progress | None,
 ) -> list[Sentences]:
-    """Spans and vectors of every chunk's sentences, for answer scoring at question time."""
+    """Spans and vectors of every chunk's sentences (each under its passage's title, see
+    ``Chunk.sentence_text``), for search and answer scoring at question time."""
     spans = [tuple(passage_sentences(c.text)) for c in chunks]
-    texts = [c.text[a:b] for c, sp in zip(chunks, spans, strict=True) for a, b in sp]
+    texts = [c.sentence_text(a, b, titles) for c, sp in zip(chunks, spans, strict=True) for a, b in sp]
     vecs = embed_passages(embedder, texts, "embedding sentences", progress, resume, on_batch)
     out: list[Sentences] = []
     pos = 0
@@ -235,7 +242,12 @@ def _update_index(
             fresh_sents: list[Sentences | None] = (
                 list(
                     _embed_sentences(
-                        embedder, fresh, progress, resume, lambda done, total: stage("embedding sentences", done, total)
+                        embedder,
+                        fresh,
+                        settings.passage_titles,
+                        progress,
+                        resume,
+                        lambda done, total: stage("embedding sentences", done, total),
                     )
                 )
                 if settings.sentence_vectors

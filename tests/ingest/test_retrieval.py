@@ -104,3 +104,48 @@ def test_a_passage_is_found_by_its_title(tmp_path: Path, titles: bool) -> None:
     assert "Голикова" not in biography.text and "Голикова" in biography.title  # quoted text stays the text
     found = [p.chunk.chunk_id for p in retriever.search("Голиковой", 5, "lexical")]
     assert (biography.chunk_id in found) is titles
+
+
+def test_sentences_are_embedded_under_a_title_in_their_language() -> None:
+    from rag.types import Chunk
+
+    def chunk(title: str, text: str) -> Chunk:
+        return Chunk("d#0", "d", "d.md", title, text, 0, len(text), 0)
+
+    ru = chunk("Голикова, Татьяна Алексеевна", "Родилась 9 февраля 1966 года. Окончила институт в 1987 году.")
+    assert ru.sentence_text(30, 60, True) == "Голикова, Татьяна Алексеевна\nОкончила институт в 1987 году."
+    assert ru.sentence_text(30, 60, False) == "Окончила институт в 1987 году."
+    slug = chunk("Super Bowl 50", "Матч прошёл 7 февраля 2016 года.")  # an English title over Russian text
+    assert slug.sentence_text(0, 32, True) == "Матч прошёл 7 февраля 2016 года."
+    headed = chunk("Вода", "Вода\nСтороны обсудили водные ресурсы.")  # the heading is already the text's start
+    assert headed.sentence_text(5, 37, True) == "Стороны обсудили водные ресурсы."
+
+
+def test_stored_sentence_vectors_are_what_question_time_would_embed(tmp_path: Path) -> None:
+    """Scoring embeds the sentences itself when passages come without stored vectors (an index built
+    without them); it must embed the same texts ingest did, so the fitted model reads the same signals."""
+    from dataclasses import replace
+
+    from rag.answer.relevance import sentence_rows
+    from rag.config import load_settings
+    from rag.embed import get_embedder
+    from rag.ingest.pipeline import ingest_paths
+    from rag.search.retrieve import open_retriever
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "golikova.md").write_text(
+        "# Татьяна Голикова\n\nРоссийский государственный деятель.\n\n"
+        "## Биография\n\nРодилась 9 февраля 1966 года в Мытищах. Окончила институт в 1987 году.\n",
+        encoding="utf-8",
+    )
+    embedder = get_embedder("hashing")
+    settings = load_settings(env={}, index_dir=tmp_path / "index", embedder="hashing")
+    ingest_paths([docs], settings, embedder, progress=False)
+    passages = open_retriever(settings, embedder).search("Когда родилась Голикова?", 3)
+    assert all(p.sentence_vectors is not None for p in passages)
+    bare = [replace(p, sentence_vectors=None) for p in passages]
+    stored, embedded = (sentence_rows("Когда родилась Голикова?", ps, embedder)[1] for ps in (passages, bare))
+    assert np.allclose(stored, embedded)
+    biography = next(p for p in passages if "Родилась" in p.chunk.text).chunk
+    assert "Голикова" in biography.sentence_text(0, 10, True) and "Голикова" not in biography.text
