@@ -67,7 +67,9 @@ class Chunk:
 
     def sentence_text(self, start: int, end: int, titles: bool) -> str:
         """What a sentence of this chunk (``text[start:end]``) is embedded as: under the title line
-        that :meth:`indexed_text` adds, when the title is written in the text's language.
+        when the title is written in the text's language (also when the paragraph opens with the
+        title, as a lead sentence or a joined heading does: the sentences after it lack it), unless
+        the sentence itself begins with the title.
 
         A paragraph's sentences often name their subject only through the title ("Родилась 9
         февраля 1966 года" under "Голикова, Татьяна Алексеевна"), which is what a native question
@@ -76,10 +78,12 @@ class Chunk:
         from rag.text.lang import detect_language
 
         sentence = self.text[start:end]
-        head = self.indexed_text(titles)[: -len(self.text)] if self.text else ""
-        if not head or detect_language(head) != detect_language(self.text):
+        title = self.title.strip()
+        if not titles or not title or sentence.lstrip().startswith(title):
             return sentence
-        return head + sentence
+        if detect_language(title) != detect_language(self.text):
+            return sentence
+        return f"{title}\n{sentence}"
 
 
 @dataclass(frozen=True)

@@ -117,8 +117,9 @@ def test_sentences_are_embedded_under_a_title_in_their_language() -> None:
     assert ru.sentence_text(30, 60, False) == "Окончила институт в 1987 году."
     slug = chunk("Super Bowl 50", "Матч прошёл 7 февраля 2016 года.")  # an English title over Russian text
     assert slug.sentence_text(0, 32, True) == "Матч прошёл 7 февраля 2016 года."
-    headed = chunk("Вода", "Вода\nСтороны обсудили водные ресурсы.")  # the heading is already the text's start
-    assert headed.sentence_text(5, 37, True) == "Стороны обсудили водные ресурсы."
+    headed = chunk("Вода", "Вода\nСтороны обсудили водные ресурсы.")  # a heading joined to its paragraph
+    assert headed.sentence_text(0, 4, True) == "Вода"  # the sentence that is the title is not titled again
+    assert headed.sentence_text(5, 37, True) == "Вода\nСтороны обсудили водные ресурсы."
 
 
 def test_stored_sentence_vectors_are_what_question_time_would_embed(tmp_path: Path) -> None:
