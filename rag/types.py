@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+# Longest title (document and section heading together) a sentence is embedded under: headings of
+# the eval corpora run to 13 words; a longer "title" is a text's first line (Chunk.sentence_text).
+SENTENCE_TITLE_WORDS = 16
+
 
 @dataclass(frozen=True)
 class Document:
@@ -74,12 +78,16 @@ class Chunk:
         A paragraph's sentences often name their subject only through the title ("Родилась 9
         февраля 1966 года" under "Голикова, Татьяна Алексеевна"), which is what a native question
         names. A title in another language (an English slug over a Russian paragraph) would pull
-        every sentence of the passage towards questions in that language instead."""
+        every sentence of the passage towards questions in that language instead. A title longer
+        than :data:`SENTENCE_TITLE_WORDS` is left off too: that is the opening of a text without a
+        heading (the loader's fallback title), not a name, and would double a sentence's cost."""
         from rag.text.lang import detect_language
 
         sentence = self.text[start:end]
         title = self.title.strip()
         if not titles or not title or sentence.lstrip().startswith(title):
+            return sentence
+        if len(title.split()) > SENTENCE_TITLE_WORDS:
             return sentence
         if detect_language(title) != detect_language(self.text):
             return sentence

@@ -117,6 +117,12 @@ def test_sentences_are_embedded_under_a_title_in_their_language() -> None:
     assert ru.sentence_text(30, 60, False) == "Окончила институт в 1987 году."
     slug = chunk("Super Bowl 50", "Матч прошёл 7 февраля 2016 года.")  # an English title over Russian text
     assert slug.sentence_text(0, 32, True) == "Матч прошёл 7 февраля 2016 года."
+    opening = (  # a text without a heading: the loader's title is its first line, 17 words
+        "Стороны обсудили водные ресурсы бассейна Сырдарьи, графики попусков воды"
+        " в вегетационный период и совместное строительство"
+    )
+    untitled = chunk(opening + " Камбаратинской ГЭС.", opening + " Камбаратинской ГЭС. Решения приняты.")
+    assert untitled.sentence_text(len(untitled.title) + 1, len(untitled.text), True) == "Решения приняты."
     headed = chunk("Вода", "Вода\nСтороны обсудили водные ресурсы.")  # a heading joined to its paragraph
     assert headed.sentence_text(0, 4, True) == "Вода"  # the sentence that is the title is not titled again
     assert headed.sentence_text(5, 37, True) == "Вода\nСтороны обсудили водные ресурсы."
