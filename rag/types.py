@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from rag.text.lang import detect_language
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,17 +84,19 @@ class Chunk:
         every sentence of the passage towards questions in that language instead. A title longer
         than :data:`SENTENCE_TITLE_WORDS` is left off too: that is the opening of a text without a
         heading (the loader's fallback title), not a name, and would double a sentence's cost."""
-        from rag.text.lang import detect_language
-
         sentence = self.text[start:end]
-        title = self.title.strip()
+        title = self._sentence_title
         if not titles or not title or sentence.lstrip().startswith(title):
             return sentence
-        if len(title.split()) > SENTENCE_TITLE_WORDS:
-            return sentence
-        if detect_language(title) != detect_language(self.text):
-            return sentence
         return f"{title}\n{sentence}"
+
+    @cached_property
+    def _sentence_title(self) -> str:
+        """The title if its sentences may be embedded under it, else "" (decided once per chunk)."""
+        title = self.title.strip()
+        if len(title.split()) > SENTENCE_TITLE_WORDS or detect_language(title) != detect_language(self.text):
+            return ""
+        return title
 
 
 @dataclass(frozen=True)
