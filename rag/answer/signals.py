@@ -14,7 +14,8 @@ Russian and English questions over a Russian or English corpus:
   only numbers and Latin names can match, so the share is taken over those terms alone;
 - unseen: the idf-weighted share of the question's terms that occur nowhere in the corpus (in a
   script the corpus is written in). A word the corpus never uses is evidence it cannot answer;
-- answer type: a "how many / сколько" question needs a number in digits or words, a "when / когда"
+- answer type: a "how many / сколько" question, or one naming a measure ("какова длина", "what is
+  the population"), needs a number in digits or words, a "when / когда"
   question a date or time word, and years the question names must occur in the passage;
 - retrieval: the passage's fused score relative to the best passage's, its fused score itself
   (with the default fusion, a sum of z-scores: how far the passage stands out from the pool) and
@@ -57,7 +58,11 @@ _DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 _QUANTITY_Q = re.compile(
     r"\b(сколько|скольки\w*|на сколько|во сколько|какое количество|какой процент|"
-    r"how (many|much|long|far|old|tall|high|large|big)|what (percentage|percent|number|amount|proportion))\b",
+    r"how (many|much|long|far|old|tall|high|large|big)|what (percentage|percent|number|amount|proportion)|"
+    r"(каков[аоы]?|какая|какое|какой) (\w+ )?(длина|высота|глубина|ширина|площадь|численность|население|мощность|"
+    r"стоимость|цена|протяж[её]нность|скорость|температура|масса|вес|объ[её]м|размер|доля|сумма|курс|тираж)|"
+    r"what (is|was|are|were) the (\w+ ){0,2}(length|height|depth|width|area|population|capacity|cost|price|speed|"
+    r"temperature|mass|weight|volume|size|share|amount|rate))\b",
     re.IGNORECASE,
 )
 # Numbers spelled out, whole words only ("в пять этапов", "в десять раз", "two thirds").

@@ -26,6 +26,29 @@ def test_how_many_needs_a_number_in_digits_or_words(sentence: str, ok: bool) -> 
 
 
 @pytest.mark.parametrize(
+    ("question", "asks_quantity"),
+    [
+        # A measure asked by name is a quantity in both languages, as "how long / how tall" is.
+        ("Какова длина Волги?", True),
+        ("Какова пропускная мощность коридора в гигаваттах?", True),
+        ("Какая численность населения Мексики?", True),
+        ("Каков курс тенге к суму?", True),
+        ("What is the population of Kazakhstan?", True),
+        ("What was the total cost of the bridge?", True),
+        ("How long is the Volga?", True),
+        # Not a measure: the noun is not one, or is not what is asked.
+        ("Какова роль Казахстана в регионе?", False),
+        ("Какая страна имеет наибольшую площадь?", False),
+        ("What is the role of the council?", False),
+        ("Какова длинная история города?", False),  # "длинная" is no "длина"
+    ],
+)
+def test_a_named_measure_asks_for_a_number(question: str, asks_quantity: bool) -> None:
+    assert type_mismatch(question, "Река течёт на юг.") is asks_quantity
+    assert not type_mismatch(question, "Её длина 3530 километров.")
+
+
+@pytest.mark.parametrize(
     ("sentence", "number"),
     [
         ("The team won fifteen games.", True),
