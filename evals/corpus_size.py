@@ -31,7 +31,7 @@ from rag.answer.relevance import model_for, sentence_rows  # noqa: E402
 from rag.answer.signals import FEATURES  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
-from rag.evals.corpus import Dataset, default_cache_root, doc_position, load_dataset, open_corpus  # noqa: E402
+from rag.evals.corpus import default_cache_root, doc_position, load_dataset, open_corpus  # noqa: E402
 from rag.evals.dataset import EvalQuestion  # noqa: E402
 from rag.search.retrieve import Retriever  # noqa: E402
 
@@ -73,15 +73,7 @@ def main() -> int:
             kept = [d for d in full.documents if doc_position(d.doc_id) < share]
             ids = {d.doc_id for d in kept}
             if share < 1:
-                small = Dataset(
-                    f"{full.name}-share{share}",
-                    full.path,
-                    [],
-                    documents=kept,
-                    corpus=f"{full.corpus}-share{share}",
-                    full_corpus=full.corpus,
-                    full_documents=full.documents,
-                )
+                small = full.part(lambda doc_id, share=share: doc_position(doc_id) < share, f"share{share}")
                 retriever = open_corpus(small, settings, embedder, cache, not args.no_progress)
             else:
                 retriever = whole

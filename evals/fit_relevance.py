@@ -135,19 +135,8 @@ def cached_rows(name: str, settings, embedder, top_k: int, progress: bool) -> Ro
 
 
 def _fold(full: Dataset, fold: int) -> Dataset:
-    def out(doc_id: str) -> bool:
-        return int(doc_position(doc_id) * FOLDS) == fold  # fold 0 is `rag eval --leave-out 0.333`
-
-    kept = [d for d in full.documents if not out(d.doc_id)]
-    return Dataset(
-        f"{full.name}-fold{fold}",
-        full.path,
-        [],
-        documents=kept,
-        corpus=f"{full.corpus}-fold{fold}of{FOLDS}",
-        full_corpus=full.corpus,
-        full_documents=full.documents,
-    )
+    """The corpus without fold ``fold`` (fold 0 is `rag eval --leave-out 0.333`)."""
+    return full.part(lambda doc_id: int(doc_position(doc_id) * FOLDS) != fold, f"fold{fold}of{FOLDS}")
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> tuple[np.ndarray, float]:

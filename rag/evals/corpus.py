@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,6 +60,19 @@ class Dataset:
     corpus: str = ""  # names the indexed corpus in the cache (datasets over one corpus share it)
     full_corpus: str = ""  # leave-out runs: the complete corpus whose index is copied, not re-embedded
     full_documents: list[Document] = field(default_factory=list)
+
+    def part(self, keep: Callable[[str], bool], tag: str) -> Dataset:
+        """This corpus with only the documents whose id ``keep`` accepts, and no questions: corpus
+        ``<corpus>-<tag>``, indexed from the complete corpus's cached index instead of re-embedded."""
+        return Dataset(
+            f"{self.name}-{tag}",
+            self.path,
+            [],
+            documents=[d for d in self.documents if keep(d.doc_id)],
+            corpus=f"{self.corpus}-{tag}",
+            full_corpus=self.corpus,
+            full_documents=self.documents,
+        )
 
 
 # Benchmarks by name: (settings field of the corpus file, settings field of the question file or None).
