@@ -79,9 +79,11 @@ _NUMBER_WORD = re.compile(
     re.IGNORECASE,
 )
 _TIME_Q = re.compile(
-    r"\b(когда|в каком (году|месяце|веке|возрасте)|в какой (день|год|период)|какого числа|с какого года|"
-    r"when|what (year|month|day|date|century|decade|time)|which (year|month|day|century|decade)|"
-    r"since what year|in what year)\b",
+    r"\b(когда|в (каком|котором) (году|месяце|веке|столетии|десятилетии|возрасте)|в какой (день|год|период|момент)|"
+    r"в какие (годы|века|месяцы)|(с|до|к) како(го|му) (года|году|времени|числа|века)|какого (числа|года)|"
+    r"какая дата|"
+    r"when|what (year|month|day|date|century|decade|time|age)|which (year|month|day|century|decade)|"
+    r"(since|until|by) (what|which) (year|date|time)|in what year|at what age)\b",
     re.IGNORECASE,
 )
 _TIME_A = re.compile(

@@ -71,6 +71,13 @@ def test_english_number_words_are_whole_words(sentence: str, number: bool) -> No
         # Time words are whole words: "Майами" holds "май", "погодные" holds "год".
         ("Когда открыли мост?", "Мост в Майами открыли несмотря на погодные условия.", False),
         ("In what year was it built?", "It was built in 1931.", True),
+        # The Russian forms that match the English ones ("in which decade", "until what time").
+        ("В каком десятилетии перешли на цвет?", "На цвет перешли постепенно.", False),
+        ("В каком десятилетии перешли на цвет?", "На цвет перешли в 1970-х.", True),
+        ("До какого времени действовал указ?", "Указ действовал до весны.", True),
+        ("В какие годы шла война?", "Война шла долго.", False),
+        ("At what age did she retire?", "She retired after a long career.", False),
+        ("Какого цвета флаг?", "Флаг зелёный.", True),  # "какого" alone asks no time
     ],
 )
 def test_when_needs_a_time_word_in_either_language(question: str, sentence: str, ok: bool) -> None:
