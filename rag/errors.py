@@ -80,13 +80,14 @@ class DocumentError(RagError):
     # "unsupported_file_type": the suffix names no format ingest reads; "bad_document": the content.
     CODES: ClassVar[tuple[str, ...]] = ("bad_document", "unsupported_file_type")
 
-    def __init__(self, path: str, reason: str, code: str = "bad_document") -> None:
+    def __init__(self, path: str, reason: str, code: str = "bad_document", listing: bool = False) -> None:
         super().__init__(f"{path}: {reason}")
         if code not in self.CODES:
             raise ValueError(f"unknown document error code {code!r}")
         self.path = path
         self.reason = reason
         self.code = code
+        self.listing = listing  # a directory that could not be listed: the files under it went unseen
 
 
 class IndexError_(RagError):  # noqa: N801, N818 - the builtin IndexError is taken

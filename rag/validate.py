@@ -11,6 +11,7 @@ an uploaded file's name by ``rag.ingest.load.upload_name``.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rag.config import SEARCH_MODES
@@ -18,6 +19,8 @@ from rag.errors import InputError
 
 if TYPE_CHECKING:
     from rag.config import Settings
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def text(value: object, settings: Settings, what: str = "question") -> str:
@@ -33,7 +36,15 @@ def text(value: object, settings: Settings, what: str = "question") -> str:
     limit = settings.max_question_chars
     if len(stripped) > limit:
         raise InputError(f"the {what} has {len(stripped)} characters; the limit is {limit}", code=f"{what}_too_long")
+    if _SURROGATE.search(stripped):  # undecodable bytes from a shell or a pipe, or a lone UTF-16 half
+        raise InputError(f"the {what} is not valid text: it holds bytes that are not UTF-8")
     return stripped
+
+
+def shown(value: str) -> str:
+    """``value`` as it can be echoed back (batch rows, messages): bytes that are not UTF-8 become
+    U+FFFD, so the output stays valid UTF-8 whatever the input held."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def top_k(value: int | None, settings: Settings) -> int:

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 row = answer_question(validate.text(line, settings), retriever, generator, settings, top_k).to_dict()
             except (InputError, GeneratorError) as exc:
-                row = {"question": line.strip(), "error": {"code": exc.code, "message": exc.message}}
+                row = {"question": validate.shown(line.strip()), "error": {"code": exc.code, "message": exc.message}}
                 status = max(status, exc.exit_code)
             print(json.dumps(row, ensure_ascii=False), flush=True)
         return status

@@ -64,6 +64,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps({"query": query, "passages": rows}, ensure_ascii=False), flush=True)
         except InputError as exc:
             error = {"code": exc.code, "message": exc.message}
-            print(json.dumps({"query": query, "error": error}, ensure_ascii=False), flush=True)
+            print(json.dumps({"query": validate.shown(query), "error": error}, ensure_ascii=False), flush=True)
             status = exc.exit_code
     return status

@@ -9,6 +9,7 @@ swapped in: from then on the snapshot holds the vectors.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 FILENAME = "resume.sqlite"
+log = logging.getLogger(__name__)
 
 
 class ResumeCache:
@@ -28,13 +30,34 @@ class ResumeCache:
         self.path = index_dir / filename
         self._prefix = embedder_name.encode() + b"\0"
         self._dim = dim
-        self._con = sqlite3.connect(self.path)
-        # A commit per batch must survive the process being killed, not the machine losing power:
-        # WAL without a sync per commit does that (a sync per batch cost ~1.4 s of a 124 KB upload).
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
-        self._con.commit()
+        try:
+            self._con = self._open()
+        except sqlite3.OperationalError:
+            raise  # locked, read-only or a full disk: the caller reports it; the file may be fine
+        except sqlite3.DatabaseError as exc:
+            # Not a database or damaged: it only saves embedding work, so start it again.
+            log.warning("%s is damaged (%s); starting it again", self.path.name, exc)
+            self._remove()
+            self._con = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path)
+        try:
+            # A commit per batch must survive the process being killed, not the machine losing power:
+            # WAL without a sync per commit does that (a sync per batch cost ~1.4 s of a 124 KB upload).
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+            con.execute("SELECT key, vector FROM vectors LIMIT 1").fetchall()
+            con.commit()
+        except sqlite3.Error:
+            con.close()
+            raise
+        return con
+
+    def _remove(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     def _key(self, text: str) -> bytes:
         return hashlib.sha256(self._prefix + text.encode()).digest()
@@ -66,8 +89,7 @@ class ResumeCache:
     def clear(self) -> None:
         """Forget everything (the vectors now live in a snapshot)."""
         self._con.close()
-        for suffix in ("", "-wal", "-shm"):
-            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        self._remove()
 
     def close(self) -> None:
         self._con.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -73,25 +74,67 @@ def upload_name(name: str) -> str:
     return bare
 
 
-def _candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+def printable(name: str) -> str:
+    """A path for messages: bytes that are not UTF-8 as ``\\xNN`` and control characters escaped."""
+    raw = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
+
+
+def _undecodable(name: str) -> bool:
+    """Whether a file name holds bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    return any("\udc80" <= c <= "\udcff" for c in name)
+
+
+def _walk(root: Path, problems: list[DocumentError]) -> Iterator[Path]:
+    """Every non-hidden file under ``root`` with a supported suffix, sorted; what cannot be listed or
+    read as a file is added to ``problems`` (symbolic links to directories are not followed)."""
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = printable(str(exc.filename or root))
+        problems.append(DocumentError(where, f"cannot list directory: {exc.strerror or exc}", listing=True))
+
+    for top, dirs, files in os.walk(root, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            f = Path(top, name)
+            if name.startswith(".") or f.suffix.lower() not in SUPPORTED:
+                continue
+            if _undecodable(str(f)):
+                problems.append(DocumentError(printable(str(f)), "the file name is not valid UTF-8; rename the file"))
+            elif f.is_file():
+                found.append(f)
+            elif f.is_symlink() and not f.exists():
+                problems.append(DocumentError(printable(str(f)), "broken symbolic link"))
+            else:
+                problems.append(DocumentError(printable(str(f)), "not a regular file"))
+    return iter(sorted(found))
+
+
+def _candidates(paths: Iterable[Path], problems: list[DocumentError]) -> Iterator[tuple[Path, Path]]:
     for p in paths:
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if f.is_file() and f.suffix.lower() in SUPPORTED and not any(s.startswith(".") for s in rel.parts):
-                    yield f, p
+            for f in _walk(p, problems):
+                yield f, p
         elif p.is_file():
-            yield p, p.parent
+            if _undecodable(str(p)):
+                problems.append(DocumentError(printable(str(p)), "the file name is not valid UTF-8; rename the file"))
+            else:
+                yield p, p.parent
         else:
-            raise DocumentError(str(p), "no such file or directory")
+            raise DocumentError(printable(str(p)), "no such file or directory")
 
 
-def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) pairs for every supported file under ``paths``, sorted, hidden files skipped."""
+def discover(paths: Iterable[Path], problems: list[DocumentError] | None = None) -> Iterator[tuple[Path, Path]]:
+    """(file, root) pairs for every supported file under ``paths``, sorted, hidden files skipped.
+
+    Files and directories that cannot be read as such (a directory that cannot be listed, a name
+    that is not UTF-8, a broken link, a pipe) are added to ``problems`` when it is given; a
+    ``problems`` entry with ``listing`` set means some files under it went unseen."""
     # A doc_id is the path below its root, so two roots can yield the same id; the index would
     # silently keep only one of the files, hence a DocumentError that names both.
     seen: dict[str, Path] = {}
-    for f, root in _candidates(paths):
+    for f, root in _candidates(paths, [] if problems is None else problems):
         doc_id = f.relative_to(root).as_posix()
         prev = seen.setdefault(doc_id, f)
         if prev is f:

@@ -312,18 +312,20 @@ def ingest_paths(
     docs: dict[str, Document] = {}
     errors: list[DocumentError] = []
     seen: set[str] = set()  # doc ids found on disk, readable or not: an unreadable file keeps its old version
-    for path, root in discover(paths):
+    for path, root in discover(paths, errors):
         doc_id = path.relative_to(root).as_posix()
         seen.add(doc_id)
         try:
             doc = load_path(path, root)
         except DocumentError as exc:
-            log.warning("skipped %s", exc.message)
             errors.append(exc)
             continue
         docs[doc.doc_id] = doc
-    # When no file could be read (a typo'd type, a .pdf) pruning would empty the index: keep it.
-    prune = prune and (bool(docs) or not errors)
+    for problem in errors:
+        log.info("skipped %s", problem.message)  # the caller reports them (`rag ingest` prints each once)
+    # When no file could be read (a typo'd type, a .pdf) pruning would empty the index: keep it. A
+    # directory that could not be listed hides which of its documents still exist: keep them all.
+    prune = prune and (bool(docs) or not errors) and not any(e.listing for e in errors)
     roots = [p.resolve() for p in paths if p.is_dir()]
     if rebuild:
         carried, lost = carry_over(settings, set(docs), seen, lambda meta: prune and _prunable(meta, roots), store)

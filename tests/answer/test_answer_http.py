@@ -129,3 +129,22 @@ def test_a_reply_that_is_not_an_event_stream_is_malformed(unit_settings: Setting
     ):
         with pytest.raises(GeneratorError, match=f"{backend} sent a malformed stream: .*text/event-stream"):
             list(gen.stream(TRADE_QUESTION, [], "ru"))
+
+
+def test_credentials_never_reach_an_error_message(rig, passages) -> None:  # type: ignore[no-untyped-def]
+    """A user and password in the base URL, and keys an upstream body echoes, are not shown."""
+    fake, make = rig
+    fake.default = Script(
+        kind="status",
+        status=401,
+        body='{"headers": {"authorization": "Bearer sk-live-0123456789abcdef", "x-api-key": "s3cret-value"}}',
+    )
+    with pytest.raises(GeneratorError) as info:
+        _answer(make(openai_api_key="sk-live-0123456789abcdef", anthropic_api_key="s3cret-value"), passages)
+    message = info.value.message
+    assert "HTTP 401" in message and "authorization" in message
+    assert "sk-live" not in message and "s3cret" not in message
+    fake.default = Script(kind="refuse")  # the mock refuses by script, loopback by port
+    with pytest.raises(GeneratorError, match="unreachable") as info:
+        _answer(make(url=closed_port_url().replace("http://", "http://user:pa55word@"), llm_retries=0), passages)
+    assert "pa55word" not in info.value.message and "user" not in info.value.message

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -117,7 +118,7 @@ class HttpGenerator(Generator):
 
     def _attempt(self, prompt: Prompt) -> Iterator[str]:
         request = self.build_request(prompt)
-        where = f"{self.name} at {request.url.copy_with(query=None)}"
+        where = f"{self.name} at {request.url.copy_with(query=None, userinfo=b'')}"
         try:
             response = self.client.send(request, stream=True)
         except httpx.TimeoutException:
@@ -141,10 +142,30 @@ class HttpGenerator(Generator):
             body = response.read().decode("utf-8", "replace").strip()
         except httpx.HTTPError:
             body = ""
-        message = f"{where} answered HTTP {response.status_code}: {body[:300] or response.reason_phrase}"
+        message = f"{where} answered HTTP {response.status_code}: {self._redact(body)[:300] or response.reason_phrase}"
         if response.status_code == 429 or response.status_code >= 500:
             raise _RetryableError(message)
         raise GeneratorError(message)
+
+    def _redact(self, text: str) -> str:
+        """``text`` (an upstream error body, shown to the operator) without the configured keys or
+        anything shaped like a credential: a server may echo the request's headers back."""
+        for key in (self.settings.openai_api_key, self.settings.anthropic_api_key):
+            if len(key) >= 4:
+                text = text.replace(key, "[key]")
+        return _CREDENTIAL.sub(_mask, text)
+
+
+# A bearer token, an "sk-..." style key, or the value of a key=value / "key": "value" pair naming a
+# secret (the name is kept).
+_CREDENTIAL = re.compile(
+    r"(?i)(?P<name>(api[_-]?key|x-api-key|authorization|token|secret|password)[\"']?\s*[:=]\s*[\"']?)"
+    r"(bearer\s+)?[^\s\"',}]+|\bbearer\s+[\w.~+/=-]+|\b(sk|pk|rk|key)-[\w-]{8,}"
+)
+
+
+def _mask(match: re.Match[str]) -> str:
+    return f"{match.group('name') or ''}[key]"
 
 
 def chat_messages(prompt: Prompt) -> list[dict[str, str]]:

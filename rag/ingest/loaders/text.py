@@ -18,7 +18,7 @@ def decode(name: str, data: bytes) -> str:
                 name, "not valid UTF-16 despite its byte-order mark: re-save the file as UTF-8"
             ) from None
     if b"\x00" in data[:8192]:
-        raise DocumentError(name, "binary file (contains NUL bytes), skipped")
+        raise DocumentError(name, "binary file (contains NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -29,6 +29,7 @@ import numpy as np
 from rag.errors import IndexCorruptError
 from rag.store.base import Sentences
 from rag.store.faiss import chunks as chunk_store
+from rag.store.faiss import snapshot
 from rag.store.faiss import vectors as vector_store
 from rag.store.lexical import BM25_DIR
 from rag.types import Chunk
@@ -56,8 +57,16 @@ class Delta:
 
 
 def read(snap: Path, base_rows: int, dim: int) -> Delta:
-    """The delta of a snapshot (an empty one when it has none)."""
+    """The delta of a snapshot (an empty one when it has none); IndexCorruptError when it is not
+    the one the snapshot's manifest declares (missing, or other row and tombstone counts)."""
+    declared = snapshot.read_manifest(snap).get("delta") or {}
+    expected = (int(declared.get("rows", 0)), int(declared.get("tombstones", 0)))
     if not (snap / FILENAME).exists():
+        if any(expected):
+            raise IndexCorruptError(
+                f"{snap / FILENAME} is missing (the manifest lists {expected[0]} added chunks and {expected[1]} "
+                "deleted): rebuild with `rag ingest --rebuild`"
+            )
         return Delta(base_rows, vectors=np.zeros((0, dim), dtype=np.float32))
     found, vecs = chunk_store.read_chunks(snap, with_vectors=True, filename=FILENAME)
     terms = chunk_store.read_terms(snap, len(found), filename=FILENAME)
@@ -70,7 +79,8 @@ def read(snap: Path, base_rows: int, dim: int) -> Delta:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise IndexCorruptError(f"{snap / FILENAME}: tombstones are unreadable: {exc}") from None
-    if terms is None or (tomb and not 0 <= tomb[0] <= tomb[-1] < base_rows):
+    counts = (len(found), len(tomb))
+    if terms is None or (tomb and not 0 <= tomb[0] <= tomb[-1] < base_rows) or (declared and counts != expected):
         raise IndexCorruptError(f"{snap / FILENAME} is inconsistent: rebuild with `rag ingest --rebuild`")
     return Delta(
         base_rows,
