@@ -135,6 +135,9 @@ class Settings:
     # Uploads larger than this many bytes are ingested as a background job: the request answers
     # 202 with a job URL (GET /v1/jobs/{id}); smaller ones are ingested within the request.
     upload_job_bytes: int = 64_000
+    # Bytes of uploads waiting for or in a background job, per process; an upload past it gets 503
+    # ingest_busy with Retry-After (each queued upload is held in memory until its job runs).
+    upload_queue_bytes: int = 200_000_000
     # Query embedding under load (rag/embed/batcher.py): at most this many queries share one embedder
     # call, and a contended batch may wait this long for more (0: no wait; measured in bench/load.py).
     query_batch_size: int = 16
@@ -241,6 +244,23 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"answer_coverage must be between 0 and 1, not {s.answer_coverage}")
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"port must be between 1 and 65535, not {s.port}")
+    for name in ("openai_base_url", "ollama_base_url", "anthropic_base_url"):
+        _check_url(name, getattr(s, name))
+
+
+def _check_url(name: str, url: str) -> None:
+    """ConfigError unless ``url`` is an http(s) URL with a host (the URL itself is not repeated:
+    it may hold a password)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"RAG_{name.upper()} must be an http:// or https:// URL with a host name")
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

@@ -61,6 +61,7 @@ class InputError(RagError):
         "invalid_mode": 400,
         "unknown_generator": 400,
         "missing_filename": 400,
+        "invalid_filename": 400,
         "upload_too_large": 413,
     }
 

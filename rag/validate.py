@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from rag.config import Settings
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Control characters other than tab and line breaks (C0, DEL and C1).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def text(value: object, settings: Settings, what: str = "question") -> str:
@@ -30,7 +32,7 @@ def text(value: object, settings: Settings, what: str = "question") -> str:
     """
     if not isinstance(value, str):
         raise InputError(f"the {what} must be a string")
-    stripped = value.strip()
+    stripped = CONTROL.sub(" ", value).strip()  # a stray NUL or escape is not a question
     if not stripped:
         raise InputError(f"the {what} is empty")
     limit = settings.max_question_chars

@@ -32,6 +32,13 @@ from rag.errors import RagError
 log = logging.getLogger(__name__)
 
 
+class QueueFullError(Exception):
+    """Too many upload bytes are waiting for the ingest worker: the client should retry later."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(f"{pending} upload(s) are waiting to be ingested; try again later")
+
+
 class _StoppedError(Exception):
     """The server is shutting down: the running job stops at its next progress report."""
 
@@ -57,10 +64,12 @@ def _alive(pid: int) -> bool:
 class Jobs:
     """Queued ingest jobs of one index, run by one thread of this process."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, max_bytes: int = 0) -> None:
         self.directory = index_dir / "jobs"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest-job")
         self._pending = 0
+        self._bytes = 0  # of the uploads queued or running
+        self.max_bytes = max_bytes  # 0: no limit
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -70,7 +79,24 @@ class Jobs:
         return self._pending > 0
 
     def submit(self, doc_id: str, size: int, work: Work) -> dict[str, Any]:
-        """Queue ``work`` for ``doc_id`` (``size`` bytes); returns the job's first state."""
+        """Queue ``work`` for ``doc_id`` (``size`` bytes); returns the job's first state.
+
+        QueueFullError when the uploads already queued and this one would hold more than
+        ``max_bytes`` (a queue that only grows would hold every upload's bytes in memory)."""
+        with self._lock:
+            if self.max_bytes and self._pending and self._bytes + size > self.max_bytes:
+                raise QueueFullError(self._pending)
+            self._pending += 1
+            self._bytes += size
+        try:
+            return self._queue(doc_id, size, work)
+        except BaseException:
+            with self._lock:
+                self._pending -= 1
+                self._bytes -= size
+            raise
+
+    def _queue(self, doc_id: str, size: int, work: Work) -> dict[str, Any]:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._sweep()
         now = time.time()
@@ -87,8 +113,6 @@ class Jobs:
             "pid": os.getpid(),
         }
         self._write(job)
-        with self._lock:
-            self._pending += 1
         self._pool.submit(self._run, job, work)
         return job
 
@@ -140,6 +164,7 @@ class Jobs:
         finally:
             with self._lock:
                 self._pending -= 1
+                self._bytes -= job["bytes"]
             self._write(job)
 
     def _write(self, job: dict[str, Any]) -> None:

@@ -58,7 +58,7 @@ class Service:
         self._http: httpx.Client | None = None
         self._store: Store | None = None
         self.limits = GenerationLimits(settings)
-        self.jobs = Jobs(settings.index_dir)
+        self.jobs = Jobs(settings.index_dir, settings.upload_queue_bytes)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

@@ -69,16 +69,38 @@ def _section_title(doc: Document, headings: list[tuple[int, str]], start: int) -
 
 
 def _split_long(text: str, start: int, end: int, max_tokens: int, count: Counter) -> list[tuple[int, int]]:
-    """Cut an over-long sentence at whitespace into pieces within the budget."""
-    pieces: list[tuple[int, int]] = []
+    """Cut an over-long sentence at whitespace into pieces within the budget.
+
+    Words are counted one at a time (each distinct word once) and summed, which is what a word-piece
+    tokenizer gives for whitespace-separated words; each piece is then counted whole and shortened
+    if the sum fell short. Counting the growing piece after every word instead cost 22 s per 100 KB
+    of text without a sentence end (a hostile upload of 50 MB: hours)."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    cur_start, cur_end = words[0]
-    for ws, we in words[1:]:
-        if count(text[cur_start:we]) > max_tokens:
-            pieces.append((cur_start, cur_end))
-            cur_start = ws
-        cur_end = we
-    pieces.append((cur_start, cur_end))
+    overhead = 2 * count("a") - count("a a")  # what the counter adds to any text (special tokens)
+    sizes: dict[str, int] = {}
+
+    def size(k: int) -> int:
+        word = " " + text[words[k][0] : words[k][1]]  # as it follows another word (byte-pair counters)
+        if word not in sizes:
+            sizes[word] = max(count(word) - overhead, 1)
+        return sizes[word]
+
+    pieces: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        j, total = i, overhead + size(i)
+        while j + 1 < len(words) and total + size(j + 1) <= max_tokens:
+            j += 1
+            total += size(j)
+        if j > i and count(text[words[i][0] : words[j][1]]) > max_tokens:
+            # The words joined into more pieces than they make apart: the longest run that fits.
+            lo, hi = i, j - 1
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if count(text[words[i][0] : words[mid][1]]) <= max_tokens else (lo, mid - 1)
+            j = lo
+        pieces.append((words[i][0], words[j][1]))
+        i = j + 1
     return pieces
 
 

@@ -66,11 +66,15 @@ def display_source(path: Path, root: Path | None, doc_id: str) -> str:
 def upload_name(name: str) -> str:
     """The document id of an uploaded file: its bare name (a client's directories are never trusted).
 
-    InputError ``missing_filename`` without a name; the format itself is sniffed from the bytes.
+    InputError ``missing_filename`` without a name, ``invalid_filename`` for one holding control
+    characters (a newline or NUL in a document id breaks every listing that shows it); the format
+    itself is sniffed from the bytes.
     """
     bare = Path(name.replace("\\", "/")).name
     if not bare:
         raise InputError("name the file: multipart filename or ?filename=doc.txt", code="missing_filename")
+    if any(c < " " or "\x7f" <= c <= "\x9f" or "\ud800" <= c <= "\udfff" for c in bare):
+        raise InputError("the file name holds control characters or bytes that are not UTF-8", code="invalid_filename")
     return bare
 
 

@@ -66,9 +66,20 @@ def render(dialect: str, script: Script, request_json: dict[str, Any]) -> tuple[
     return [enc(pieces, finish=True)], True
 
 
+def _dumps(data: Any) -> str:
+    """JSON as servers write it: UTF-8 text, or ``\\uXXXX`` escapes for what UTF-8 cannot hold (half
+    of a UTF-16 pair, which JSON allows)."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(data)
+    return text
+
+
 def _sse(data: Any, event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event else ""
-    return (head + f"data: {json.dumps(data, ensure_ascii=False)}\n\n").encode()
+    return (head + f"data: {_dumps(data)}\n\n").encode()
 
 
 def _openai(pieces: list[str], finish: bool) -> bytes:
@@ -101,7 +112,7 @@ def _ollama(pieces: list[str], finish: bool) -> bytes:
     lines = [{"model": "m", "message": {"role": "assistant", "content": p}, "done": False} for p in pieces]
     if finish:
         lines.append({"model": "m", "message": {"role": "assistant", "content": ""}, "done": True})
-    return b"".join(json.dumps(x, ensure_ascii=False).encode() + b"\n" for x in lines)
+    return b"".join(_dumps(x).encode() + b"\n" for x in lines)
 
 
 def _anthropic(pieces: list[str], finish: bool) -> bytes:

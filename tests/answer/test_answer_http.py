@@ -148,3 +148,32 @@ def test_credentials_never_reach_an_error_message(rig, passages) -> None:  # typ
     with pytest.raises(GeneratorError, match="unreachable") as info:
         _answer(make(url=closed_port_url().replace("http://", "http://user:pa55word@"), llm_retries=0), passages)
     assert "pa55word" not in info.value.message and "user" not in info.value.message
+
+
+def test_a_character_split_across_pieces_is_rejoined_and_a_lone_half_replaced(rig, passages) -> None:  # type: ignore[no-untyped-def]
+    """JSON lets a server send half a UTF-16 pair per event; a lone half cannot be encoded as
+    UTF-8 and once turned the response into a 500 or a stream that stopped without an error."""
+    fake, make = rig
+    fake.default = Script(pieces=["Ok \ud83d", "\ude00 [1] ", "bad \udc00 half \ud83d"])
+    answer = _answer(make(), passages)
+    assert answer == "Ok \U0001f600 [1] bad \ufffd half \ufffd"
+    answer.encode("utf-8")
+
+
+def test_a_body_that_does_not_decode_is_a_generator_error(unit_settings: Settings) -> None:
+    """A ``Content-Encoding: gzip`` reply that is not gzip: httpx's DecodingError is no transport
+    error, and once came out as a 500."""
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream", "content-encoding": "gzip"}, content=b"not gzip at all"
+        )
+
+    settings = dataclasses.replace(unit_settings, **base_url_settings("openai", "http://llm.test"))
+    with (
+        httpx.Client(transport=httpx.MockTransport(handle)) as client,
+        get_generator("openai", settings, client=client) as gen,
+    ):
+        with pytest.raises(GeneratorError, match="sent a reply that cannot be read: DecodingError"):
+            _answer(gen, [])

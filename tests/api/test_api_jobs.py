@@ -138,3 +138,58 @@ def test_a_5_mb_upload_job_ends_with_the_document_searchable(make_settings: Any)
     print(f"\n5 MB upload: 202 in {answered:.2f} s; job {job['status']} after {took:.0f} s: {job['result']}")
     assert answered < 1.0 and job["status"] == "done", job
     assert hit["passages"][0]["doc_id"] == "big.txt" and "1059999" in hit["passages"][0]["text"]
+
+
+def test_the_job_queue_holds_a_bounded_number_of_bytes(tmp_path: Any) -> None:
+    """Each queued upload is held in memory until its job runs: past ``max_bytes`` the queue refuses
+    (an upload larger than the budget alone still runs when nothing waits)."""
+    import threading
+
+    from rag.api.jobs import Jobs, QueueFullError
+
+    release = threading.Event()
+    jobs = Jobs(tmp_path, max_bytes=1000)
+    try:
+        first = jobs.submit("a.txt", 600, lambda progress: release.wait(30) and {"ok": True})
+        with pytest.raises(QueueFullError, match="1 upload"):
+            jobs.submit("b.txt", 600, lambda progress: {})
+        second = jobs.submit("c.txt", 400, lambda progress: {})
+        release.set()
+        deadline = time.monotonic() + 30
+        while jobs.busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [jobs.get(j["id"])["status"] for j in (first, second)] == ["done", "done"]  # type: ignore[index]
+        alone = jobs.submit("big.txt", 5000, lambda progress: {})  # over the budget, but nothing waits
+        assert alone["status"] == "queued"
+    finally:
+        release.set()
+        jobs.close()
+
+
+@pytest.mark.asyncio
+async def test_an_upload_past_the_queue_budget_is_asked_to_retry(
+    make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from rag.api.routes import documents
+
+    release, real = threading.Event(), documents._ingest
+
+    def held(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "_ingest", held)
+    settings = make_settings(upload_job_bytes=100, upload_queue_bytes=len(document(10)) + 10)
+    async with app_client(settings, headers=SCRIPT) as client:
+        first = await client.post("/v1/documents?filename=one.txt", content=document(10))
+        full = await client.post("/v1/documents?filename=two.txt", content=document(10, first=50))
+        release.set()
+        job, _ = await follow(client, first.json()["url"])
+        after = await client.post("/v1/documents?filename=two.txt", content=document(10, first=50))
+        job2, _ = await follow(client, after.json()["url"])
+    assert first.status_code == 202 and job["status"] == "done"
+    assert full.status_code == 503 and full.json()["error"]["code"] == "ingest_busy", full.text
+    assert full.headers["retry-after"] == "30"
+    assert after.status_code == 202 and job2["status"] == "done"

@@ -34,6 +34,14 @@ def settings() -> Settings:
         (42, "question", "invalid_input", "the question must be a string"),
         ("x" * 11, "question", "question_too_long", "the question has 11 characters; the limit is 10"),
         ("  " + "x" * 11, "query", "query_too_long", "the query has 11 characters; the limit is 10"),
+        ("\x00", "question", "invalid_input", "the question is empty"),
+        (" \x1b\x7f\x85 ", "query", "invalid_input", "the query is empty"),
+        (
+            "Когда\udcff?",
+            "question",
+            "invalid_input",
+            "the question is not valid text: it holds bytes that are not UTF-8",
+        ),
     ],
 )
 def test_bad_text(settings: Settings, value: object, what: str, code: str, message: str) -> None:
@@ -45,6 +53,7 @@ def test_bad_text(settings: Settings, value: object, what: str, code: str, messa
 def test_text_is_stripped_and_may_be_exactly_the_limit(settings: Settings) -> None:
     assert validate.text("  Когда?  ", settings) == "Когда?"
     assert validate.text(" " + "x" * 10 + " ", settings) == "x" * 10
+    assert validate.text("Да\x00 нет\x1b\n", settings) == "Да  нет"
 
 
 @pytest.mark.parametrize("value", [0, -1, 8, True])
@@ -78,6 +87,10 @@ def test_upload_name() -> None:
         upload_name("")
     assert missing.value.code == "missing_filename"
     assert upload_name("scan") == "scan"  # the format is sniffed from the bytes, not the name
+    for bad in ("a\x00b.txt", "line\nbreak.txt", "esc\x1b[31m.txt", "half\udcff.txt"):
+        with pytest.raises(InputError) as invalid:
+            upload_name(bad)
+        assert invalid.value.code == "invalid_filename"
     with pytest.raises(DocumentError) as unsupported:
         sniff("true.exe", b"MZ\x90\x00")
     assert unsupported.value.code == "unsupported_file_type" and unsupported.value.http_status == 415

@@ -113,3 +113,29 @@ def test_the_budget_is_counted_by_the_given_counter() -> None:
     assert [c.text for c in by_words] == ["Один два три.", "Четыре пять шесть.", "Семь восемь девять."]
     whole = chunk_document(_doc(text), max_tokens=6, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
     assert [c.text for c in whole] == ["Один два три. Четыре пять шесть.", "Семь восемь девять."]
+
+
+def test_text_without_sentence_ends_is_cut_in_linear_time_within_the_budget() -> None:
+    """A hostile upload: 300 KB of words and no full stop. Each piece fits, none is needlessly
+    short, every word is kept in order, and the cost follows the length (it was quadratic-ish in
+    counts: 22 s per 100 KB with the e5 counter)."""
+    import random
+    import time
+
+    rng = random.Random(3)
+    vocab = "торговля объем рост экспорт импорт инвестиции проект завод трасса коридор энергия".split()
+    text = " ".join(f"{rng.choice(vocab)}{rng.randint(0, 999)}" for _ in range(30_000))
+    calls = 0
+
+    def counting(s: str) -> int:
+        nonlocal calls
+        calls += 1
+        return count_tokens(s)
+
+    t0 = time.perf_counter()
+    chunks = chunk_document(_doc(text), max_tokens=200, overlap=0, count=counting)
+    elapsed = time.perf_counter() - t0
+    sizes = [count_tokens(c.text) for c in chunks]
+    assert max(sizes) <= 200 and min(sizes[:-1]) >= 190, sizes
+    assert " ".join(c.text for c in chunks).split() == text.split()
+    assert calls < 3 * len(chunks) + 30_000 and elapsed < 10, (calls, elapsed)

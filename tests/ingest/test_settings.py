@@ -33,3 +33,23 @@ def test_serve_refuses_a_port_out_of_range(port: str) -> None:
     res = run_rag("serve", "--port", port, "--index", "/nonexistent/index")
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip() == f"rag serve: error: port must be between 1 and 65535, not {port}"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "ftp://llm.example/v1", "http://host:port/v1", "llm.local:8000", "http://user:s3cret@/v1"]
+)
+def test_an_llm_url_that_cannot_be_requested_is_refused_without_repeating_it(url: str) -> None:
+    """Once the service started and answered every question with a 500 (and /readyz too)."""
+    with pytest.raises(ConfigError, match="RAG_OPENAI_BASE_URL must be an http:// or https:// URL") as err:
+        load_settings(env={"RAG_OPENAI_BASE_URL": url})
+    assert url not in err.value.message and "s3cret" not in err.value.message
+
+
+def test_llm_urls_with_ports_paths_and_credentials_are_accepted() -> None:
+    env = {
+        "RAG_OPENAI_BASE_URL": "https://user:pw@llm.example:8443/openai/v1",
+        "RAG_OLLAMA_BASE_URL": "http://[::1]:11434",
+        "RAG_ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+    }
+    settings = load_settings(env=env)
+    assert settings.ollama_base_url == "http://[::1]:11434"

@@ -89,3 +89,32 @@ def test_owner_password_alone_does_not_stop_reading(printed: dict[str, Path]) ->
 def test_a_pdf_is_recognised_by_content_whatever_its_name(printed: dict[str, Path]) -> None:
     data = printed["english"].read_bytes()
     assert load_bytes("download", data).pages == load_bytes("x.txt", data).pages == load_bytes("x.pdf", data).pages
+
+
+def _one_page_pdf(title_utf16_hex: bytes) -> bytes:
+    """A minimal hand-written PDF whose metadata title is the given UTF-16 hex string."""
+    content = b"BT /F1 12 Tf 20 100 Td (Quarterly trade grew by five percent.) Tj ET"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Title <" + title_utf16_hex + b"> >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+def test_a_title_that_does_not_decode_leaves_the_text_readable() -> None:
+    """Metadata with half a UTF-16 character (``FEFF D800``) once refused the upload as bad JSON."""
+    good = load_bytes("ok.pdf", _one_page_pdf(b"FEFF00480069"))
+    assert good.title == "Hi" and "Quarterly trade grew" in good.text
+    doc = load_bytes("bad-title.pdf", _one_page_pdf(b"FEFFD800"))
+    assert doc.text == good.text and doc.title == "Quarterly trade grew by five percent."

@@ -97,7 +97,7 @@ class HttpGenerator(Generator):
             raise_if_cancelled()
             sent = False
             try:
-                for piece in self._attempt(prompt):
+                for piece in _whole_characters(self._attempt(prompt)):
                     sent = True
                     yield piece
                 if not sent:
@@ -125,6 +125,8 @@ class HttpGenerator(Generator):
             raise _RetryableError(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
         except httpx.TransportError as exc:
             raise _RetryableError(f"{where} is unreachable: {exc or type(exc).__name__}") from None
+        except httpx.HTTPError as exc:
+            raise GeneratorError(f"{where} sent a reply that cannot be read: {type(exc).__name__}") from None
         try:
             self._check_status(response, where)
             yield from self.parse(response)
@@ -132,6 +134,8 @@ class HttpGenerator(Generator):
             raise _RetryableError(f"{where} timed out after {self.settings.llm_timeout:g}s") from None
         except httpx.TransportError as exc:
             raise _RetryableError(f"{where} broke off the stream: {exc or type(exc).__name__}") from None
+        except httpx.HTTPError as exc:  # a body its Content-Encoding does not decode, too many redirects
+            raise GeneratorError(f"{where} sent a reply that cannot be read: {type(exc).__name__}") from None
         finally:
             response.close()
 
@@ -166,6 +170,26 @@ _CREDENTIAL = re.compile(
 
 def _mask(match: re.Match[str]) -> str:
     return f"{match.group('name') or ''}[key]"
+
+
+_HIGH = re.compile("[\ud800-\udbff]$")
+
+
+def _whole_characters(pieces: Iterator[str]) -> Iterator[str]:
+    """``pieces`` as text a client can be sent: a character that JSON escapes split in two halves
+    across pieces (``"\\ud83d"`` then ``"\\ude00"``) is put back together, and a half with no other
+    half becomes U+FFFD; unpaired halves cannot be encoded as UTF-8 and would end the response."""
+    held = ""
+    for piece in pieces:
+        text = held + piece
+        held = ""
+        if _HIGH.search(text):
+            text, held = text[:-1], text[-1]
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        if text:
+            yield text
+    if held:
+        yield "\ufffd"
 
 
 def chat_messages(prompt: Prompt) -> list[dict[str, str]]:

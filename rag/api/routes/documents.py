@@ -22,6 +22,7 @@ from litestar.params import FromPath, FromQuery
 
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
+from rag.api.jobs import QueueFullError
 from rag.api.metrics import Metrics
 from rag.api.service import Service
 from rag.config import Settings
@@ -33,6 +34,7 @@ from rag.types import Document
 ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multipart body
+RETRY_AFTER = 30  # seconds a client is asked to wait when the ingest queue is full
 
 
 @get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
@@ -72,7 +74,10 @@ async def upload_document(
     doc = await anyio.to_thread.run_sync(service.read_upload, name, data)
     wants_async = "respond-async" in request.headers.get("prefer", "").lower()
     if wants_async or len(data) > service.settings.upload_job_bytes or service.jobs.busy:
-        job = service.jobs.submit(name, len(data), partial(_ingest, service, metrics, doc, data))
+        try:
+            job = service.jobs.submit(name, len(data), partial(_ingest, service, metrics, doc, data))
+        except QueueFullError as exc:
+            raise ApiError(503, "ingest_busy", str(exc), headers={"Retry-After": str(RETRY_AFTER)}) from None
         url = f"/v1/jobs/{job['id']}"
         body = {"doc_id": name, "job_id": job["id"], "status": job["status"], "url": url}
         return Response(body, status_code=202, headers={"Location": url})

@@ -95,7 +95,10 @@ def read_lines(name: str, data: bytes) -> tuple[list[list[Line]], str]:
     with _LOCK:
         pdf = _open(name, data)
         try:
-            title = str(pdf.get_metadata_dict().get("Title") or "").strip()
+            try:
+                title = str(pdf.get_metadata_dict().get("Title") or "").strip()
+            except (UnicodeDecodeError, ValueError, pdfium.PdfiumError):
+                title = ""  # metadata that does not decode: the text can still be read
             pages = []
             for i in range(len(pdf)):
                 try:
