@@ -105,6 +105,10 @@ class Settings:
     answer_coverage: float = 0.8
     # Fall back to the extractive generator when the configured LLM backend fails.
     llm_fallback: bool = False
+    # Generators an HTTP request may pick ("generator" in /v1/ask, "model" in chat completions;
+    # comma-separated). Empty: the configured generator and extractive. A request must not make the
+    # server send the documents to a backend its operator did not set up.
+    api_generators: tuple[str, ...] = ()
     # HTTP service: bind address, port, worker processes.
     host: str = "127.0.0.1"
     port: int = 8000

@@ -44,13 +44,31 @@ async def test_ask_stream_follows_the_wire_format(make_settings: Any) -> None:
 
 
 async def test_ask_with_another_generator_and_unknown_generator(make_settings: Any) -> None:
-    async with app_client(make_settings(generator="extractive")) as client:
+    async with app_client(make_settings(generator="extractive", api_generators=("extractive", "echo"))) as client:
         r = await client.post("/v1/ask", json={"question": QUESTION, "generator": "echo"})
         assert r.status_code == 200 and r.json()["generator"] == "echo"
         r = await client.post("/v1/ask", json={"question": QUESTION, "generator": "gpt-99"})
     assert r.status_code == 400
-    assert r.json()["error"]["code"] == "unknown_generator"
-    assert "extractive" in r.json()["error"]["message"]
+    assert r.json()["error"]["code"] == "unknown_generator" and "extractive" in r.json()["error"]["message"]
+
+
+async def test_a_request_cannot_pick_a_backend_the_operator_did_not_offer(make_settings: Any) -> None:
+    """Picking ``anthropic`` on a server set up for ``extractive`` would send the question and the
+    retrieved passages to api.anthropic.com: only the configured generator and extractive are
+    offered unless RAG_API_GENERATORS names more."""
+    chat = {"messages": [{"role": "user", "content": QUESTION}]}
+    async with app_client(make_settings(generator="extractive")) as client:
+        picked = await client.post("/v1/ask", json={"question": QUESTION, "generator": "anthropic"})
+        test_double = await client.post("/v1/ask", json={"question": QUESTION, "generator": "echo"})
+        models = (await client.get("/v1/models")).json()
+        via_chat = (await client.post("/v1/chat/completions", json={**chat, "model": "anthropic"})).json()
+    assert picked.status_code == test_double.status_code == 400
+    assert picked.json()["error"] == {
+        "code": "unknown_generator",
+        "message": "this service does not offer generator 'anthropic'; it offers: extractive",
+    }
+    assert [m["id"] for m in models["data"]] == ["extractive"]
+    assert via_chat["model"] == "extractive" and via_chat["object"] == "chat.completion"
 
 
 async def test_search(make_settings: Any) -> None:

@@ -83,6 +83,26 @@ def generator_name(name: str | None, settings: Settings) -> str:
     return name
 
 
+def offered_generators(settings: Settings) -> tuple[str, ...]:
+    """The generators an HTTP request may pick: ``settings.api_generators``, else the configured
+    generator and ``extractive``; the configured one first."""
+    chosen = settings.api_generators or (settings.generator, "extractive")
+    return tuple(dict.fromkeys(n for n in (settings.generator, *chosen) if n in REGISTRY))
+
+
+def offered_generator(name: str | None, settings: Settings) -> str:
+    """Like :func:`generator_name`, for a request over HTTP: only an offered generator
+    (``unknown_generator`` naming the offered ones otherwise)."""
+    chosen = generator_name(name, settings)
+    offered = offered_generators(settings)
+    if name is not None and chosen not in offered:
+        raise InputError(
+            f"this service does not offer generator {chosen!r}; it offers: {', '.join(offered)}",
+            code="unknown_generator",
+        )
+    return chosen
+
+
 def get_generator(
     name: str, settings: Settings, *, embedder: Embedder | None = None, client: httpx.Client | None = None
 ) -> Generator:
@@ -90,4 +110,4 @@ def get_generator(
     return REGISTRY.get(name).create(settings, embedder=embedder, client=client)
 
 
-__all__ = ["Generator", "REGISTRY", "generator_name", "get_generator"]
+__all__ = ["Generator", "REGISTRY", "generator_name", "get_generator", "offered_generator", "offered_generators"]

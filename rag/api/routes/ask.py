@@ -25,7 +25,7 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from rag import validate
-from rag.answer.generate import generator_name
+from rag.answer.generate import offered_generator
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.streaming import SSE_HEADERS, sse
@@ -48,7 +48,7 @@ async def ask(
     """The same object as `rag ask --json`; with ``"stream": true``, text/event-stream."""
     s = service.settings
     question, top_k = validate.text(data.question, s), validate.top_k(data.top_k, s)
-    name = generator_name(data.generator, s)
+    name = offered_generator(data.generator, s)
     retriever = await anyio.to_thread.run_sync(service.retriever)
     generator = await anyio.to_thread.run_sync(service.generator, name)
     headers = {"X-Index-Version": retriever.index_version}

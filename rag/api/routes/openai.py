@@ -2,9 +2,10 @@
 
 Chat clients and the official ``openai`` package work unchanged. The last user message is the
 question (earlier turns are not used: each answer is grounded in the documents alone). ``model``
-picks a generator when it names one, otherwise the default generator answers. Citations ride
-along in extra fields: ``citations`` and ``refused`` on the response, or on the final chunk of a
-stream. ``usage.prompt_tokens`` counts the question only, not the retrieved context.
+picks a generator when it names one the service offers (``RAG_API_GENERATORS``), otherwise the
+default generator answers. Citations ride along in extra fields: ``citations`` and ``refused`` on
+the response, or on the final chunk of a stream. ``usage.prompt_tokens`` counts the question only,
+not the retrieved context.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from rag import validate
-from rag.answer.generate import REGISTRY
+from rag.answer.generate import offered_generators
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.streaming import SSE_HEADERS, sse
@@ -65,9 +66,8 @@ def last_user_text(messages: list[ChatMessage]) -> str:
 
 @get("/v1/models", summary="Generators, listed as models", tags=["openai"])
 async def list_models(service: ServiceDep) -> dict[str, Any]:
-    """Every generator name as an OpenAI model object; the default one first."""
-    default = service.settings.generator
-    names = [default] + [n for n in REGISTRY if n != default]
+    """Every generator a request may pick, as an OpenAI model object; the default one first."""
+    names = offered_generators(service.settings)
     return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "rag"} for n in names]}
 
 
@@ -78,7 +78,8 @@ async def chat_completions(
     """A ``chat.completion``, or ``chat.completion.chunk`` events ending in ``data: [DONE]``."""
     s = service.settings
     question, top_k = validate.text(last_user_text(data.messages), s), validate.top_k(data.top_k, s)
-    name = data.model if data.model in REGISTRY else s.generator
+    # OpenAI clients name models of their own ("gpt-4o"): any name not offered gets the default.
+    name = data.model if data.model in offered_generators(s) else s.generator
     retriever = await anyio.to_thread.run_sync(service.retriever)
     generator = await anyio.to_thread.run_sync(service.generator, name)
     args = (question, retriever, generator, s, top_k)

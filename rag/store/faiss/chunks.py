@@ -87,7 +87,7 @@ def write_chunks(
 def _connect(directory: Path, filename: str = FILENAME) -> sqlite3.Connection:
     path = directory / filename
     if not path.exists():
-        raise IndexCorruptError(f"{path} is missing")
+        raise IndexCorruptError(f"{path} is missing: rebuild with `rag ingest --rebuild`")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 

@@ -31,7 +31,7 @@ class ChunkTable:
     def __init__(self, snap: Path, dim: int) -> None:
         path = snap / FILENAME
         if not path.exists():
-            raise IndexCorruptError(f"{path} is missing")
+            raise IndexCorruptError(f"{path} is missing: rebuild with `rag ingest --rebuild`")
         self._path, self._dim, self._lock = path, dim, threading.Lock()
         try:
             self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)

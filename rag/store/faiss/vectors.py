@@ -102,7 +102,7 @@ class FaissStore:
     def load(cls, directory: Path) -> FaissStore:
         path = directory / FILENAME
         if not path.exists():
-            raise IndexCorruptError(f"{path} is missing")
+            raise IndexCorruptError(f"{path} is missing: rebuild with `rag ingest --rebuild`")
         try:
             return cls(faiss.read_index(str(path)))
         except RuntimeError as exc:
