@@ -67,7 +67,9 @@
     greeting: data.greeting || T.greeting,
     left: data.position === "bottom-left",
     open: data.open === "true" || data.open === "",
-    color: data.color || ""
+    color: data.color || "",
+    // Seconds without a byte from the service before a started answer counts as interrupted.
+    timeout: Math.max(1, +data.timeout || 90)
   };
   var STORE = "ragchat:" + API + ":" + cfg.title;
   var MAX_KEPT = 40;
@@ -167,6 +169,7 @@
   /* ---- state ---- */
   var messages = load();
   var busy = null; // AbortController of the request in flight
+  var busySince = 0; // when it started: a second click of a double-click is not a Stop
   var ui = {};
 
   function load() {
@@ -180,6 +183,18 @@
   }
 
   /* ---- colours: pick readable text on the accent (WCAG contrast) ---- */
+  function srgb(color) {
+    // Any CSS colour (oklch(), color(display-p3 ...), names) as "r, g, b" in sRGB, via a canvas:
+    // computed styles keep such colours in their own notation, whose numbers are not 0-255.
+    try {
+      var x = document.createElement("canvas").getContext("2d");
+      x.fillStyle = "#000";
+      x.fillStyle = color;
+      x.fillRect(0, 0, 1, 1);
+      var d = x.getImageData(0, 0, 1, 1).data;
+      return d[0] + ", " + d[1] + ", " + d[2];
+    } catch (e) { return null; }
+  }
   function luminance(rgb) {
     var c = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map(function (v) {
       v = v / 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
@@ -191,7 +206,7 @@
     probe.style.color = cfg.color; // CSSOM property writes are allowed under a strict style-src
     var rgb = getComputedStyle(probe).color;
     probe.style.color = "";
-    var onWhite = 1.05 / (luminance(rgb) + 0.05); // contrast ratio against white
+    var onWhite = 1.05 / (luminance(srgb(rgb) || rgb) + 0.05); // contrast ratio against white
     var onAccent = onWhite >= 4.5 ? "#fff" : "#111";
     // Focus rings need 3:1 against the white panel (WCAG 2.2 non-text contrast).
     var ring = onWhite >= 3 ? rgb : "#1f2328";
@@ -208,12 +223,12 @@
   }
 
   /* ---- rendering ---- */
-  function answerNodes(text, count) {
-    // "[2]" markers become buttons that reveal and focus the cited passage.
-    var out = [], re = /\[(\d{1,2})\]/g, last = 0, m;
+  function answerNodes(text, numbers) {
+    // "[2]" markers of listed sources become buttons that reveal and focus the cited passage.
+    var out = [], re = /\[([1-9]\d?)\]/g, last = 0, m;
     while ((m = re.exec(text))) {
       var n = +m[1];
-      if (n < 1 || n > count) continue;
+      if (numbers.indexOf(n) < 0) continue;
       out.push(text.slice(last, m.index));
       out.push(h("button", { type: "button", class: "ref", "data-n": n, "aria-label": T.source + " " + n,
         onclick: focusCitation, text: String(n) }));
@@ -244,8 +259,9 @@
   function citationList(cites, answer) {
     var items = cites.map(function (c, i) {
       var n = c.n || i + 1, full = String(c.text || "").replace(/\f/g, "\n"), short = excerpt(full, answer), textId = uid + "-c" + (Math.random() * 1e9 | 0);
-      var body = h("span", { class: "cite-text", id: textId, text: short });
-      var title = h("span", { class: "cite-title", text: c.title || c.doc_id || c.source || T.source + " " + n });
+      var body = h("bdi", { class: "cite-text", id: textId, text: short });
+      // <bdi>: a title's right-to-left override stops at its end, not in the page label after it.
+      var title = h("span", { class: "cite-title" }, [h("bdi", { text: c.title || c.doc_id || c.source || T.source + " " + n })]);
       // Paged sources (PDF) name the page the quoted text is on.
       if (c.page) title.append(" ", h("span", { class: "cite-page", text: "· " + T.page + "\u00a0" + c.page }));
       var kids = [title, body];
@@ -287,8 +303,14 @@
       el.appendChild(h("span", { class: "thinking dots", text: T.thinking }));
       return el;
     }
+    if (m.pending) {
+      // While it streams, the answer is one text node that each piece is appended to (see ask()).
+      el.__live = document.createTextNode(m.text || "");
+      el.appendChild(el.__live);
+      return el;
+    }
     var cites = m.refused ? [] : (m.citations || []);
-    answerNodes(m.text || "", cites.length ? Math.max.apply(null, cites.map(function (c) { return c.n || 0; })) : 0)
+    answerNodes(m.text || "", cites.map(function (c, i) { return c.n || i + 1; }))
       .forEach(function (n) { el.append(n); });
     if (m.stopped) el.appendChild(h("span", { class: "note", text: " — " + T.stopped }));
     if (cites.length && !m.pending) el.appendChild(citationList(cites, m.text));
@@ -343,14 +365,30 @@
     ui.log.appendChild(el);
     scrollDown(true);
     setBusy(new AbortController());
-    var signal = busy.signal, finished = false;
+    var ctrl = busy, signal = busy.signal, finished = false, stalled = false, idle = 0, drawn = 0;
 
-    function update() { renderMessage(m, el); scrollDown(false); }
+    // A long answer arrives in thousands of pieces: each is appended to the text on screen, and the
+    // log scrolls at most every 50 ms (rebuilding and laying out the whole message once a piece
+    // froze the page for seconds at a few thousand pieces).
+    function scrollSoon() {
+      if (drawn) return;
+      drawn = setTimeout(function () { drawn = 0; scrollDown(false); }, 50);
+    }
+    function update() { renderMessage(m, el); scrollSoon(); }
+    function arm() {
+      clearTimeout(idle);
+      idle = setTimeout(function () { stalled = true; ctrl.abort(); }, cfg.timeout * 1000);
+    }
+    arm();
     function fail(text, canRetry) {
       m.error = text; m.retry = canRetry; m.text = ""; m.citations = []; finished = true;
     }
     function onEvent(name, d) {
-      if (name === "delta") { m.text += d.text || ""; }
+      if (name === "delta") {
+        var piece = d.text || "";
+        m.text += piece;
+        if (el.__live && el.__live.parentNode === el) { el.__live.appendData(piece); scrollSoon(); return; }
+      }
       else if (name === "citations") { m.citations = d.citations || []; m.refused = !!d.refused; }
       else if (name === "done") {
         m.text = d.answer != null ? d.answer : m.text; m.refused = !!d.refused;
@@ -372,12 +410,14 @@
       var reader = res.body.getReader(), decoder = new TextDecoder(), buffer = "";
       return (function pump() {
         return reader.read().then(function (r) {
+          arm();
           if (r.done) { parseEvents(buffer + decoder.decode() + "\n\n", onEvent); return; }
           buffer = parseEvents(buffer + decoder.decode(r.value, { stream: true }), onEvent);
           return finished ? reader.cancel() : pump();
         });
       })();
     }).catch(function (e) {
+      if (stalled) { fail(m.text ? T.interrupted : T.network, true); return; }
       if (signal.aborted) {
         if (m.text) { m.stopped = true; finished = true; } else fail(T.stopped, true);
         return;
@@ -385,6 +425,8 @@
       fail(m.text ? T.interrupted : T.network, true);
     }).then(function () {
       if (!finished && !m.error) fail(m.text ? T.interrupted : T.network, true);
+      clearTimeout(idle);
+      clearTimeout(drawn);
       delete m.pending;
       el.removeAttribute("aria-busy");
       renderMessage(m, el);
@@ -408,7 +450,12 @@
   }
   function submit(ev) {
     if (ev) ev.preventDefault();
-    if (busy) { busy.abort(); return; }
+    if (busy) {
+      // Only the Stop button stops an answer, and not as the second click of a double-click;
+      // Enter while an answer streams keeps the next question in the box.
+      if (ev && ev.type === "submit" && Date.now() - busySince > 500) busy.abort();
+      return;
+    }
     var q = ui.input.value.trim();
     if (!q) { ui.input.focus(); return; }
     if (!cfg.key) { messages.push({ role: "assistant", error: T.noKey }); renderAll(); return; }
@@ -427,6 +474,7 @@
   }
   function setBusy(ctrl) {
     busy = ctrl;
+    busySince = Date.now();
     var b = ui.send;
     b.replaceChild(icon(ctrl ? ICON_STOP : ICON_SEND), b.firstChild);
     b.setAttribute("aria-label", ctrl ? T.stop : T.send);
@@ -452,6 +500,8 @@
     ui.input.focus();
   }
 
+  function stopKey(ev) { ev.stopPropagation(); }
+
   function mount() {
     var host = document.createElement("rag-chat-widget");
     // Inline !important (via CSSOM, allowed under CSP) beats host rules such as `* {display:none !important}`.
@@ -467,7 +517,12 @@
       oninput: autosize });
     ui.send = h("button", { type: "submit", class: "send", "aria-label": T.send, title: T.send }, [icon(ICON_SEND)]);
     ui.panel = h("div", { class: "panel", id: panelId, role: "dialog", "aria-modal": "false", "aria-labelledby": titleId,
-      hidden: true, onkeydown: function (ev) { if (ev.key === "Escape") { ev.stopPropagation(); setOpen(false); } } }, [
+      hidden: true, onkeydown: function (ev) {
+        // Keys typed here are the widget's: the page's shortcuts ("/", "s") must not see them. Out
+        // of the shadow root they would look like keys pressed on <rag-chat-widget>, not in a field.
+        ev.stopPropagation();
+        if (ev.key === "Escape") setOpen(false);
+      }, onkeyup: stopKey, onkeypress: stopKey }, [
       h("header", {}, [
         h("h2", { id: titleId, text: cfg.title }),
         h("button", { type: "button", class: "icon", "aria-label": T.clear, title: T.clear, onclick: clear }, [icon(ICON_NEW)]),

@@ -24,6 +24,7 @@ import pytest
 from rag.config import PROJECT_ROOT, Settings, replace
 
 OUTPUT = PROJECT_ROOT / "tests" / "output"
+WIDGET_JS = PROJECT_ROOT / "rag" / "widget" / "widget.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDGET_RATE = 12  # widget requests per minute per key; the 429 test spends them on purpose
 
@@ -121,14 +122,14 @@ def host_page(query: dict[str, str], api: str) -> str:
         "data-lang": query.get("lang", "ru"),
         "data-title": query.get("title", "Вопросы по статье" if query.get("lang", "ru") == "ru" else "Ask the article"),
     }
-    for name in ("position", "greeting", "open", "color"):
+    for name in ("position", "greeting", "open", "color", "timeout"):
         if name in query:
             attrs[f"data-{name}"] = query[name]
     tag = (
         ""
         if "nowidget" in query
         else (
-            f'<script src="{api}/widget.js" '
+            f'<script src="{"" if query.get("api") == "self" else api}/widget.js" '
             + " ".join(f'{k}="{html.escape(v)}"' for k, v in attrs.items())
             + " defer></script>"
         )
@@ -145,26 +146,57 @@ def host_page(query: dict[str, str], api: str) -> str:
 {tag}</body></html>"""
 
 
+# What the stand-in service of ``?api=self`` pages streams before it falls silent.
+STALL_TEXT = "Частичный ответ"
+STALL_SECONDS = 8
+
+
 class _HostHandler(BaseHTTPRequestHandler):
+    """Host pages; with ``?api=self`` the page loads the widget from this origin, whose ``/v1/ask``
+    is a service that sends one piece of an answer and then stays silent (a stalled stream)."""
+
     api = ""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         parts = urlsplit(self.path)
+        if parts.path == "/widget.js":
+            self._send(200, WIDGET_JS.read_bytes(), "text/javascript")
+            return
         if parts.path != "/":
             self.send_error(404)
             return
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         body = host_page(query, self.api).encode()
+        service = "'self'" if query.get("api") == "self" else self.api
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         # A strict policy: only the service's origin may run scripts or be fetched; no inline
         # styles but our own nonce'd one; Trusted Types on, so innerHTML-style sinks would throw.
         self.send_header(
             "Content-Security-Policy",
-            f"default-src 'none'; script-src {self.api}; connect-src {self.api}; "
+            f"default-src 'none'; script-src {service}; connect-src {service}; "
             "style-src 'nonce-host-nonce'; img-src 'none'; base-uri 'none'; "
             "require-trusted-types-for 'script'",
         )
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        if urlsplit(self.path).path != "/v1/ask":
+            self.send_error(404)
+            return
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.wfile.write(f'event: delta\ndata: {{"text": "{STALL_TEXT}"}}\n\n'.encode())
+        self.wfile.flush()
+        time.sleep(STALL_SECONDS)
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

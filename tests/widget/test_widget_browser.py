@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.widget.conftest import WIDGET_RATE, Origins, output_dir
+from tests.widget.conftest import STALL_TEXT, WIDGET_RATE, Origins, output_dir
 
 # "chromium" first: without a browser, skip before building the index and starting servers.
 pytestmark = pytest.mark.usefixtures("chromium", "host_servers")
@@ -234,6 +234,77 @@ def test_theme_colour_position_and_open_attributes(new_page: Any, origins: Origi
     assert launcher.evaluate("e => getComputedStyle(e).color") == "rgb(17, 17, 17)"
     assert launcher.bounding_box()["x"] < 100
     expect()(page.locator(".msg.bot").first).to_have_text("Добрый день!")
+
+
+def test_a_light_colour_in_any_notation_gets_dark_text(new_page: Any, origins: Origins) -> None:
+    """Computed styles keep oklch() and color(display-p3 ...) in their own notation; read as 0-255
+    numbers they once made light yellows look dark, and gave them white text."""
+    for colour in ("oklch(0.92 0.1 100)", "color(display-p3 1 0.95 0.4)", "#f5e663"):
+        page = new_page()
+        page.goto(url(origins.host, color=colour, open="true"))
+        launcher = page.locator(".launcher")
+        expect()(launcher).to_be_visible()
+        assert launcher.evaluate("e => getComputedStyle(e).color") == "rgb(17, 17, 17)", colour
+    page.goto(url(origins.host, color="oklch(0.35 0.15 260)", open="true"))
+    assert page.locator(".launcher").evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+
+
+def test_keys_typed_in_the_widget_stay_in_the_widget(new_page: Any, origins: Origins) -> None:
+    """A page's shortcuts ("/" or "s" to jump to its search) ignore keys typed in fields, but a key
+    leaving the shadow root looks pressed on <rag-chat-widget>, so they must not leave it."""
+    page = new_page()
+    open_widget(page, origins.host)
+    page.evaluate(
+        """() => { window.__keys = [];
+           for (const t of ['keydown', 'keypress', 'keyup'])
+             document.addEventListener(t, e => window.__keys.push(t + ':' + e.key)); }"""
+    )
+    page.locator("textarea").press_sequentially("what is a/b test")
+    assert page.locator("textarea").input_value() == "what is a/b test"
+    assert page.evaluate("() => window.__keys") == []
+    page.keyboard.press("Escape")  # closes the panel, and is not the page's either
+    expect()(page.get_by_role("dialog")).to_be_hidden()
+    # (its keyup comes from the launcher, where focus went back: outside the panel, not typing)
+    assert page.evaluate("() => window.__keys") == ["keyup:Escape"]
+
+
+def test_enter_while_an_answer_streams_keeps_it_and_a_stalled_stream_ends(new_page: Any, origins: Origins) -> None:
+    """The stand-in service of ``api=self`` sends one piece, then nothing for 8 s; the page gives up
+    after its ``data-timeout`` of 2 s without a byte."""
+    page = new_page()
+    open_widget(page, origins.host, api="self", timeout="2")
+    box = page.locator("textarea")
+    box.fill("Первый вопрос?")
+    box.press("Enter")
+    answer = page.locator(".msg.bot").last
+    expect()(answer).to_contain_text(STALL_TEXT)
+    box.fill("Следующий вопрос?")
+    box.press("Enter")  # while the first answer streams: neither a Stop nor a send
+    assert box.input_value() == "Следующий вопрос?"
+    expect()(answer).to_have_attribute("aria-busy", "true")
+    expect()(answer).not_to_have_attribute("aria-busy", "true", timeout=6_000)
+    expect()(answer).to_contain_text("Ответ прервался")
+    expect()(answer.locator(".retry")).to_be_visible()
+    assert page.locator(".msg.user").count() == 1
+
+
+def test_an_answer_in_twenty_thousand_pieces_does_not_freeze_the_page(new_page: Any, origins: Origins) -> None:
+    """Each piece is appended to the text on screen; rebuilding the message once a piece kept the
+    page's main thread busy for over 20 s at 20,000 pieces (0.4 s now, `docs/widget.md`)."""
+    import json
+    import time
+
+    pieces = 20_000
+    body = "".join(f"event: delta\ndata: {json.dumps({'text': f'слово{i} '})}\n\n" for i in range(pieces))
+    body += 'event: done\ndata: {"answer": null, "citations": [], "refused": false}\n\n'
+    page = new_page()
+    open_widget(page, origins.host, api="self")
+    page.route("**/v1/ask", lambda r: r.fulfill(status=200, body=body, headers={"Content-Type": "text/event-stream"}))
+    started = time.perf_counter()
+    answer = ask(page, "Длинный ответ?")
+    elapsed = time.perf_counter() - started
+    expect()(answer).to_contain_text(f"слово{pieces - 1}")
+    assert elapsed < 10, elapsed
 
 
 def test_narrow_phone_screen(new_page: Any, origins: Origins) -> None:
