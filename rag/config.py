@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
+from urllib.parse import urlsplit
 
 from rag.errors import ConfigError
 
@@ -255,8 +256,6 @@ def _validate(s: Settings) -> None:
 def _check_url(name: str, url: str) -> None:
     """ConfigError unless ``url`` is an http(s) URL with a host (the URL itself is not repeated:
     it may hold a password)."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(url)
         ok = parts.scheme in ("http", "https") and bool(parts.hostname)

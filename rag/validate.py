@@ -20,7 +20,7 @@ from rag.errors import InputError
 if TYPE_CHECKING:
     from rag.config import Settings
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # a lone half of a UTF-16 pair, or undecodable bytes
 # Control characters other than tab and line breaks (C0, DEL and C1).
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -38,7 +38,7 @@ def text(value: object, settings: Settings, what: str = "question") -> str:
     limit = settings.max_question_chars
     if len(stripped) > limit:
         raise InputError(f"the {what} has {len(stripped)} characters; the limit is {limit}", code=f"{what}_too_long")
-    if _SURROGATE.search(stripped):  # undecodable bytes from a shell or a pipe, or a lone UTF-16 half
+    if SURROGATE.search(stripped):  # undecodable bytes from a shell or a pipe, or a lone UTF-16 half
         raise InputError(f"the {what} is not valid text: it holds bytes that are not UTF-8")
     return stripped
 
@@ -46,7 +46,7 @@ def text(value: object, settings: Settings, what: str = "question") -> str:
 def shown(value: str) -> str:
     """``value`` as it can be echoed back (batch rows, messages): bytes that are not UTF-8 become
     U+FFFD, so the output stays valid UTF-8 whatever the input held."""
-    return _SURROGATE.sub("\ufffd", value)
+    return SURROGATE.sub("\ufffd", value)
 
 
 def top_k(value: int | None, settings: Settings) -> int:

@@ -11,12 +11,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rag.errors import DocumentError, InputError
 from rag.ingest.loaders import SUPPORTED, extract
 from rag.types import Document
+from rag.validate import CONTROL, SURROGATE
+
+# What a document id must not hold: any control character (line breaks too) or undecodable bytes.
+_NOT_A_NAME = re.compile("[\t\n\r]|" + CONTROL.pattern + "|" + SURROGATE.pattern)
 
 __all__ = ["SUPPORTED", "content_hash", "discover", "display_source", "load_bytes", "load_path", "upload_name"]
 
@@ -73,7 +78,7 @@ def upload_name(name: str) -> str:
     bare = Path(name.replace("\\", "/")).name
     if not bare:
         raise InputError("name the file: multipart filename or ?filename=doc.txt", code="missing_filename")
-    if any(c < " " or "\x7f" <= c <= "\x9f" or "\ud800" <= c <= "\udfff" for c in bare):
+    if _NOT_A_NAME.search(bare):
         raise InputError("the file name holds control characters or bytes that are not UTF-8", code="invalid_filename")
     return bare
 
@@ -84,9 +89,12 @@ def printable(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
 
 
-def _undecodable(name: str) -> bool:
-    """Whether a file name holds bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
-    return any("\udc80" <= c <= "\udcff" for c in name)
+def _undecodable(path: Path) -> DocumentError | None:
+    """The error for a file name holding bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no index, message or JSON can hold), else None."""
+    if not SURROGATE.search(str(path)):
+        return None
+    return DocumentError(printable(str(path)), "the file name is not valid UTF-8; rename the file")
 
 
 def _walk(root: Path, problems: list[DocumentError]) -> Iterator[Path]:
@@ -104,8 +112,8 @@ def _walk(root: Path, problems: list[DocumentError]) -> Iterator[Path]:
             f = Path(top, name)
             if name.startswith(".") or f.suffix.lower() not in SUPPORTED:
                 continue
-            if _undecodable(str(f)):
-                problems.append(DocumentError(printable(str(f)), "the file name is not valid UTF-8; rename the file"))
+            if bad := _undecodable(f):
+                problems.append(bad)
             elif f.is_file():
                 found.append(f)
             elif f.is_symlink() and not f.exists():
@@ -121,8 +129,8 @@ def _candidates(paths: Iterable[Path], problems: list[DocumentError]) -> Iterato
             for f in _walk(p, problems):
                 yield f, p
         elif p.is_file():
-            if _undecodable(str(p)):
-                problems.append(DocumentError(printable(str(p)), "the file name is not valid UTF-8; rename the file"))
+            if bad := _undecodable(p):
+                problems.append(bad)
             else:
                 yield p, p.parent
         else:

@@ -89,7 +89,7 @@ class FaissBackend:
         fresh = sum(len(d.chunks) for d in change.add)
         if not same or not rows or not LexicalIndex.has_stats(snap) or fresh > self.delta_share * rows:
             return None
-        current = deltas.read(snap, rows, old.dim)
+        current = deltas.read(snap, manifest, rows, old.dim)
         replaced = ({d.doc_id for d in change.add} | set(change.remove)) & set(old.documents)
         kept = deltas.remaining(current, replaced)
         gone = rows_of(snap, replaced)
@@ -211,7 +211,7 @@ class LiveState:
         terms = read_terms(snap, len(chunks))
         stored = read_sentences(snap, dim) if with_sentences else {}
         sentences = [stored.get(i) for i in range(len(chunks))]
-        delta = deltas.read(snap, len(chunks), dim)
+        delta = deltas.read(snap, snapshot.read_manifest(snap), len(chunks), dim)
         if not delta.size:
             return cls(chunks, vectors, terms, sentences)
         live = deltas.live_rows(delta)

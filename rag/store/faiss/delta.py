@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rag.errors import IndexCorruptError
 from rag.store.base import Sentences
 from rag.store.faiss import chunks as chunk_store
-from rag.store.faiss import snapshot
 from rag.store.faiss import vectors as vector_store
 from rag.store.lexical import BM25_DIR
 from rag.types import Chunk
@@ -56,10 +56,10 @@ class Delta:
         return len(self.chunks) + len(self.tombstones)
 
 
-def read(snap: Path, base_rows: int, dim: int) -> Delta:
+def read(snap: Path, manifest: Mapping[str, Any], base_rows: int, dim: int) -> Delta:
     """The delta of a snapshot (an empty one when it has none); IndexCorruptError when it is not
-    the one the snapshot's manifest declares (missing, or other row and tombstone counts)."""
-    declared = snapshot.read_manifest(snap).get("delta") or {}
+    the one the snapshot's ``manifest`` declares (missing, or other row and tombstone counts)."""
+    declared = manifest.get("delta") or {}
     expected = (int(declared.get("rows", 0)), int(declared.get("tombstones", 0)))
     if not (snap / FILENAME).exists():
         if any(expected):

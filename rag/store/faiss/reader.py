@@ -87,7 +87,7 @@ class FaissReader:
         if base is None:
             base = Base.load(snap, rows, info.dim, titles)
         base.vectors.set_search_depth(ef_search, ivf_share)
-        delta = deltas.read(snap, rows, info.dim)
+        delta = deltas.read(snap, manifest, rows, info.dim)
         lexical: LexicalIndex | DeltaLexical = base.lexical
         if delta.size:
             try:
