@@ -8,12 +8,16 @@ writers are serialised anyway.
 
 A job's state is a small JSON file under ``<index>/jobs/``, replaced atomically at each step, so
 any worker process of ``rag serve --workers N`` can answer for it, and it outlives a restart: a job
-left "queued" or "running" by a process that is gone is reported as failed. Files older than a
-week are swept when a job is queued.
+left "queued" or "running" by a process that is gone is reported as failed ("job_lost"), unless its
+upload's bytes were already kept with the index: then the next server to start on the index queues
+it again under the same id (``recover``), and it ends "done" like any other. A process is known by
+its pid and its start time, since a restarted container runs the server under the same pid. Files
+older than a week are swept when a job is queued.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -21,7 +25,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -51,7 +55,23 @@ _WRITE_EVERY = 0.5  # seconds between progress writes (each batch of 16 texts wo
 Work = Callable[[Callable[[str, int, int], None]], dict[str, Any]]
 
 
-def _alive(pid: int) -> bool:
+_ACTIVE = ("queued", "running")
+
+
+def _process(pid: int) -> str | None:
+    """``pid@start`` (start time in clock ticks after boot, from /proc), so that a later process
+    given the same pid, as a restarted container's server always is, is not taken for the first;
+    None when the process does not exist."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:  # no /proc here: the pid alone must do
+        return str(pid) if _pid_exists(pid) else None
+    return f"{pid}@{stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -59,6 +79,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _interrupted(job: dict[str, Any]) -> bool:
+    return job.get("status") == "failed" and (job.get("error") or {}).get("code") == "job_interrupted"
+
+
+def _alive(job: dict[str, Any]) -> bool:
+    """Whether the process that queued ``job`` still runs (a record without ``process`` is older)."""
+    process = job.get("process")
+    return _process(job["pid"]) == process if process else _pid_exists(job["pid"])
 
 
 class Jobs:
@@ -72,6 +102,7 @@ class Jobs:
         self.max_bytes = max_bytes  # 0: no limit
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._me = _process(os.getpid()) or str(os.getpid())
 
     @property
     def busy(self) -> bool:
@@ -83,34 +114,41 @@ class Jobs:
 
         QueueFullError when the uploads already queued and this one would hold more than
         ``max_bytes`` (a queue that only grows would hold every upload's bytes in memory)."""
+        return self._enqueue(doc_id, size, work, bounded=True)
+
+    def _enqueue(
+        self, doc_id: str, size: int, work: Work, bounded: bool = False, lost: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         with self._lock:
-            if self.max_bytes and self._pending and self._bytes + size > self.max_bytes:
+            if bounded and self.max_bytes and self._pending and self._bytes + size > self.max_bytes:
                 raise QueueFullError(self._pending)
             self._pending += 1
             self._bytes += size
         try:
-            return self._queue(doc_id, size, work)
+            return self._queue(doc_id, size, work, lost)
         except BaseException:
             with self._lock:
                 self._pending -= 1
                 self._bytes -= size
             raise
 
-    def _queue(self, doc_id: str, size: int, work: Work) -> dict[str, Any]:
+    def _queue(self, doc_id: str, size: int, work: Work, lost: dict[str, Any] | None = None) -> dict[str, Any]:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._sweep()
         now = time.time()
         job: dict[str, Any] = {
             "id": uuid.uuid4().hex,
+            "created": now,
+            **(lost or {}),  # a lost job queued again keeps its id and creation time
             "status": "queued",
             "doc_id": doc_id,
             "bytes": size,
             "progress": {"stage": "queued", "done": 0, "total": 0},
-            "created": now,
             "updated": now,
             "result": None,
             "error": None,
             "pid": os.getpid(),
+            "process": self._me,
         }
         self._write(job)
         self._pool.submit(self._run, job, work)
@@ -124,10 +162,47 @@ class Jobs:
             job: dict[str, Any] = json.loads((self.directory / f"{job_id}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if job["status"] in ("queued", "running") and job["pid"] != os.getpid() and not _alive(job["pid"]):
-            lost = {"code": "job_lost", "message": "the server stopped before the job ended"}
+        if self._lost(job):
+            lost = {"code": "job_lost", "message": "the server stopped before the job ended; upload the file again"}
             job.update(status="failed", error=lost)
         return job
+
+    def recover(self, pending: Callable[[], Collection[str]], work: Callable[[str], tuple[int, Work]]) -> list[str]:
+        """Queue again the uploads ``pending()`` names (kept with the index but not in it: their
+        job's process died mid-ingest), each under its lost job's id when there is one;
+        ``work(doc_id)`` gives the size and the work. Uploads a live job of another worker is
+        ingesting are left to it, and the check and the claim are one step under a file lock, so
+        workers starting together queue each upload once. Returns the ids of the jobs queued."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        queued = []
+        with open(self.directory / ".recover.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            records = sorted(self._records(), key=lambda j: j.get("created", 0))
+            busy = {j.get("doc_id") for j in records if j.get("status") in _ACTIVE and not self._lost(j)}
+            # The newest job per document that a dead or stopped server left unfinished.
+            lost = {j.get("doc_id"): j for j in records if self._lost(j) or _interrupted(j)}
+            for doc_id in pending():
+                if doc_id in busy:
+                    continue
+                size, job_work = work(doc_id)
+                job = self._enqueue(doc_id, size, job_work, lost=lost.get(doc_id))
+                log.warning("upload %r was kept but not ingested; queued again as job %s", doc_id, job["id"])
+                queued.append(job["id"])
+        return queued
+
+    def _lost(self, job: dict[str, Any]) -> bool:
+        return job.get("status") in _ACTIVE and job.get("process") != self._me and not _alive(job)
+
+    def _records(self) -> list[dict[str, Any]]:
+        found = []
+        for path in self.directory.glob("*.json"):
+            try:
+                job = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(job, dict) and _ID.match(str(job.get("id", ""))) and isinstance(job.get("pid"), int):
+                found.append(job)
+        return found
 
     def close(self) -> None:
         """Stop: the running job ends at its next step, queued ones are dropped (both reported failed)."""

@@ -26,7 +26,8 @@ from rag.api.limits import GenerationLimits
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.embed.batcher import QueryBatcher
-from rag.errors import IndexMissingError, RagError
+from rag.errors import DocumentError, IndexMissingError, RagError
+from rag.ingest import uploads
 from rag.ingest.load import load_bytes
 from rag.ingest.pipeline import StageProgress, list_documents, update_index
 from rag.search.retrieve import Retriever, open_retriever
@@ -74,6 +75,7 @@ class Service:
         self._store = open_store(self.settings)
         self._reopen()
         self.generator(self.settings.generator)  # fail at start-up on a bad RAG_GENERATOR
+        self.jobs.recover(self._unindexed_uploads, self._recovery)
 
     def close(self) -> None:
         """Finish the running upload job, release the generators and the shared HTTP client."""
@@ -87,6 +89,32 @@ class Service:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def _unindexed_uploads(self) -> list[str]:
+        """Uploads kept with the index but missing from it: the server that took them was killed
+        mid-ingest. Without an index, the ingest that builds one takes every kept upload in."""
+        kept = uploads.stored(self.settings.index_dir)
+        if not kept:
+            return []
+        try:
+            info = self.store.info(set(kept))
+        except RagError as exc:
+            log.warning("kept uploads not checked against the index: %s", exc.message)
+            return []
+        if info is None:
+            return []
+        return uploads.unindexed(self.settings.index_dir, {k: str(v.get("hash")) for k, v in info.documents.items()})
+
+    def _recovery(self, doc_id: str) -> tuple[int, Any]:
+        """The size and the job that ingests the kept upload ``doc_id`` again."""
+        data = uploads.read(self.settings.index_dir, doc_id)
+
+        def work(on_progress: StageProgress) -> dict[str, Any]:
+            if data is None:
+                raise DocumentError(doc_id, "the kept upload is unreadable; upload it again")
+            return self.ingest_document(load_bytes(doc_id, data), data, on_progress)
+
+        return len(data or b""), work
 
     @property
     def http(self) -> httpx.Client:

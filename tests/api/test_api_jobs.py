@@ -82,21 +82,110 @@ async def test_bad_uploads_fail_in_the_request_and_unknown_jobs_are_404(make_set
     assert "ok.txt" in {d["doc_id"] for d in listed.json()["documents"]}
 
 
+def _dead_pid() -> int:
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+
+
 def test_a_job_left_running_by_a_dead_process_is_reported_lost(tmp_path: Any) -> None:
     from rag.api.jobs import Jobs
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     jobs = Jobs(tmp_path)
     jobs.directory.mkdir()
     job_id = "a" * 32
-    record = {"id": job_id, "status": "running", "pid": int(dead.stdout), "progress": {}, "error": None}
+    record = {"id": job_id, "status": "running", "pid": _dead_pid(), "progress": {}, "error": None}
     (jobs.directory / f"{job_id}.json").write_text(json.dumps(record))
     got = jobs.get(job_id)
     assert got is not None and got["status"] == "failed" and got["error"]["code"] == "job_lost"
     record["pid"] = os.getpid()
     (jobs.directory / f"{job_id}.json").write_text(json.dumps(record))
     assert jobs.get(job_id)["status"] == "running"  # type: ignore[index]
+    # A restarted container runs its server under the pid of the one that died: the pid is not enough.
+    (jobs.directory / f"{job_id}.json").write_text(json.dumps({**record, "process": f"{os.getpid()}@1"}))
+    assert jobs.get(job_id)["error"]["code"] == "job_lost"  # type: ignore[index]
     jobs.close()
+
+
+def _keep(settings: Any, doc_id: str, data: bytes) -> None:
+    """Leave ``data`` kept as an upload of ``doc_id`` but not in the index: a server killed mid-ingest."""
+    from rag.ingest import uploads
+    from rag.ingest.load import load_bytes
+
+    uploads.save(settings.index_dir, load_bytes(doc_id, data), data)
+
+
+@pytest.mark.asyncio
+async def test_uploads_kept_but_not_ingested_are_ingested_at_start_under_their_job_id(make_settings: Any) -> None:
+    settings = make_settings(upload_job_bytes=10_000)
+    _keep(settings, "lost.txt", document(30, first=7_000))
+    _keep(settings, "orphan.txt", "Отдельная заметка: в Бухаре открыли музей верблюдов.".encode())
+    job_id = "b" * 32
+    lost = {"id": job_id, "status": "running", "doc_id": "lost.txt", "bytes": 1, "pid": _dead_pid(), "created": 1.0}
+    (settings.index_dir / "jobs").mkdir(exist_ok=True)
+    (settings.index_dir / "jobs" / f"{job_id}.json").write_text(json.dumps({**lost, "process": "1@1", "error": None}))
+    async with app_client(settings, headers=SCRIPT) as client:
+        job, _ = await follow(client, f"/v1/jobs/{job_id}")
+        deadline = time.monotonic() + 60
+        while "orphan.txt" not in {d["doc_id"] for d in (await client.get("/v1/documents")).json()["documents"]}:
+            assert time.monotonic() < deadline, "the kept upload without a job record was not ingested"
+            await asyncio.sleep(0.05)
+        hit = (await client.post("/v1/search", json={"query": "Самарканд 7029 тонн хлопка", "top_k": 1})).json()
+    # Any ingest takes in every kept upload the index lacks, so the first job may bring in both.
+    assert job["status"] == "done" and "lost.txt" in job["result"]["added"] and job["created"] == 1.0, job
+    assert "process" not in job and "pid" not in job
+    assert hit["passages"][0]["doc_id"] == "lost.txt"
+    async with app_client(settings) as client:  # nothing left to recover: no new job
+        assert len(list((settings.index_dir / "jobs").glob("*.json"))) == 2
+
+
+def test_workers_starting_together_queue_a_kept_upload_once(tmp_path: Any) -> None:
+    import threading
+
+    from rag.api.jobs import Jobs
+
+    release, ran = threading.Event(), []
+
+    def work(doc_id: str) -> tuple[int, Any]:
+        def run(progress: Any) -> dict[str, Any]:
+            ran.append(doc_id)
+            release.wait(10)
+            return {}
+
+        return 1, run
+
+    first, second = Jobs(tmp_path), Jobs(tmp_path)
+    queued = first.recover(lambda: ["a.txt"], work)
+    again = second.recover(lambda: ["a.txt"], work)  # the first one's job is still running
+    release.set()
+    first.close()
+    second.close()
+    assert len(queued) == 1 and again == [] and ran == ["a.txt"]
+
+
+def test_a_server_killed_mid_upload_ingests_it_when_it_starts_again(make_settings: Any) -> None:
+    """SIGKILL while the job embeds: the restarted server ingests the kept bytes under the same job."""
+    data = document(12_000, first=2_000_000)  # ~1 MB: long enough to be caught mid-way
+    settings = make_settings(max_upload_bytes=10_000_000, admin_keys=("ak",), rate_limit_per_minute=0)
+    auth = {"Authorization": "Bearer ak"}
+    with run_server(settings) as srv:
+        r = httpx.post(srv.url + "/v1/documents?filename=killed.txt", content=data, headers=auth, timeout=30)
+        assert r.status_code == 202, r.text
+        url = r.json()["url"]
+        deadline = time.monotonic() + 60
+        while (job := httpx.get(srv.url + url, headers=auth).json())["progress"]["stage"] in ("queued", "chunking"):
+            assert job["status"] != "done" and time.monotonic() < deadline, job
+            time.sleep(0.02)
+        srv.process.kill()
+        srv.process.wait()
+    assert job["status"] == "running", job  # killed mid-embedding, after the bytes were kept
+    with run_server(settings) as srv:
+        deadline = time.monotonic() + 120
+        while (job := httpx.get(srv.url + url, headers=auth).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        query = {"query": "Самарканд 2011999 тонн хлопка", "top_k": 1}
+        hit = httpx.post(srv.url + "/v1/search", json=query, headers=auth, timeout=10).json()
+    assert job["status"] == "done" and job["result"]["added"] == ["killed.txt"], job
+    assert hit["passages"][0]["doc_id"] == "killed.txt"
 
 
 def test_a_5_mb_upload_answers_within_a_second_with_a_job(make_settings: Any) -> None:

@@ -19,4 +19,5 @@ async def get_job(job_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
     if job is None:
         raise ApiError(404, "job_not_found", f"no job {job_id!r}")
     job.pop("pid", None)
+    job.pop("process", None)
     return job
