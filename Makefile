@@ -33,14 +33,15 @@ test: setup system-deps  ## the whole suite: lint, unit, integration, browser an
 	$(BIN)/pytest -q -p no:cacheprovider
 
 EVAL := $(BIN)/rag eval $${CI:+--no-progress}
-gates: setup  ## quality gates: the seed set, XQuAD-ru, TyDi-ru, XQuAD English and cross-lingual, leave-out refusal
+gates: setup  ## quality gates: the seed set, XQuAD-ru, TyDi-ru, XQuAD English and cross-lingual, leave-out refusal (Russian and English)
 	$(EVAL) --dataset seed --report build/eval/seed
 	$(EVAL) --dataset xquad --report build/eval/xquad
 	$(EVAL) --dataset tydi --modes hybrid dense --report build/eval/tydi
-	$(EVAL) --dataset xquad-en --modes hybrid --retrieval-only --report build/eval/xquad-en
+	$(EVAL) --dataset xquad-en --modes hybrid --report build/eval/xquad-en
 	$(EVAL) --dataset xquad-en-ru --modes hybrid dense --report build/eval/xquad-en-ru
 	$(EVAL) --dataset tydi --leave-out 0.333 --modes hybrid --report build/eval/tydi-leaveout
 	$(EVAL) --dataset xquad --leave-out 0.333 --modes hybrid --report build/eval/xquad-leaveout
+	$(EVAL) --dataset xquad-en --leave-out 0.333 --modes hybrid --report build/eval/xquad-en-leaveout
 
 compose-check:  ## validate docker-compose.yml the way CI can without a Docker engine
 	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
