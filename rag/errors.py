@@ -7,6 +7,7 @@ them into a JSON body with a stable ``error.code`` and a status code. Nothing el
     RagError
     ├── ConfigError            bad setting, unknown backend name          (exit 2, HTTP 500)
     ├── InputError             empty/oversized question, bad argument      (exit 2, HTTP 400/413)
+    │   └── NothingToIndexError  `rag ingest` read no document and there is no index to keep
     ├── DocumentError          one file could not be read (binary, encoding) — reported, skipped (HTTP 415)
     ├── IndexError_            base for index problems                      (exit 3, HTTP 503)
     │   ├── IndexMissingError  no index at the path: run `rag ingest`
@@ -70,6 +71,16 @@ class InputError(RagError):
         if code not in self.CODES:
             raise ValueError(f"unknown input error code {code!r}")
         self.code, self.http_status = code, self.CODES[code]
+
+
+class NothingToIndexError(InputError):
+    """An ingest read no document and no index existed: nothing was written.
+
+    ``skipped`` holds the files that could not be read, for the caller to report."""
+
+    def __init__(self, message: str, skipped: list[DocumentError]) -> None:
+        super().__init__(message)
+        self.skipped = skipped
 
 
 class DocumentError(RagError):

@@ -9,6 +9,7 @@ from pathlib import Path
 from rag.cli import add_index_option
 from rag.config import VECTOR_INDEXES, Settings
 from rag.embed import get_embedder
+from rag.errors import NothingToIndexError
 from rag.ingest.pipeline import ingest_paths
 from rag.store.milvus.connect import milvus_uri
 
@@ -58,15 +59,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     settings = replace(settings, **changes)
     paths = args.paths or [Path("seeds")]  # the working directory's, as `make run` and the image have it
     embedder = get_embedder(settings.embedder)
-    report = ingest_paths(
-        paths,
-        settings,
-        embedder,
-        progress=not args.quiet,
-        rebuild=args.rebuild,
-        prune=not args.keep_missing,
-        drop_missing=args.drop_missing,
-    )
+    try:
+        report = ingest_paths(
+            paths,
+            settings,
+            embedder,
+            progress=not args.quiet,
+            rebuild=args.rebuild,
+            prune=not args.keep_missing,
+            drop_missing=args.drop_missing,
+        )
+    except NothingToIndexError as exc:
+        for err in exc.skipped:
+            print(f"skipped: {err.message}", file=sys.stderr)
+        if args.if_stale and not exc.skipped:
+            return 0  # no files and no index: nothing is stale (an empty seeds/ still lets the server start)
+        raise
     for err in report.errors:
         print(f"skipped: {err.message}", file=sys.stderr)
     if not (args.if_stale and report.embedded_chunks == 0 and not report.removed):

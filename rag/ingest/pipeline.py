@@ -24,10 +24,18 @@ from rag.config import Settings
 from rag.embed import Embedder, token_counter
 from rag.embed.batch import Progress, embed_passages
 from rag.embed.resume import ResumeCache
-from rag.errors import DocumentError, EmbedderMismatchError, IndexMissingError, InputError, StorageError
+from rag.errors import (
+    DocumentError,
+    EmbedderMismatchError,
+    IndexError_,
+    IndexMissingError,
+    InputError,
+    NothingToIndexError,
+    StorageError,
+)
 from rag.ingest import uploads
 from rag.ingest.chunk import CHUNKER, chunk_document
-from rag.ingest.load import discover, load_path
+from rag.ingest.load import SUPPORTED, discover, load_path
 from rag.ingest.rebuild import carry_over
 from rag.store import Change, DocumentRows, Sentences, Store, open_store
 from rag.text.sentences import passage_sentences
@@ -338,6 +346,15 @@ def ingest_paths(
         if lost:
             log.warning("rebuild drops %d document(s): %s", len(lost), ", ".join(lost))
         docs.update((d.doc_id, d) for d in carried)
+    if not docs and not _has_index(settings, store):
+        # An index of nothing would only hide the mistake (a wrong directory, files of the wrong
+        # type) behind "indexed 0 documents"; an existing index is still updated (and pruned).
+        where = ", ".join(str(p) for p in paths)
+        if errors:
+            why = f"no document could be read from {where}"
+        else:
+            why = f"no {', '.join(SUPPORTED[:-1])} or {SUPPORTED[-1]} file in {where}: nothing to index"
+        raise NothingToIndexError(f"{why}; no index was written", errors)
     report = update_index(
         settings,
         embedder,
@@ -351,6 +368,21 @@ def ingest_paths(
     report.errors = errors + report.errors
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _has_index(settings: Settings, store: Store | None) -> bool:
+    """Whether an ingest would update something: an index (even a damaged one) or kept uploads."""
+    if uploads.stored(settings.index_dir):
+        return True
+    own = store is None
+    store = store or open_store(settings)
+    try:
+        return store.info(set()) is not None
+    except IndexError_:  # there but damaged: the ingest itself says how
+        return True
+    finally:
+        if own:
+            store.close()
 
 
 def list_documents(settings: Settings, store: Store | None = None) -> list[dict[str, Any]]:
