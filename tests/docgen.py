@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -161,3 +162,48 @@ def docx_bytes(items: Sequence[tuple[str, str]], title: str = "") -> bytes:
 def article_docx(text: str, title: str) -> bytes:
     """A plain-text article as Word: headings in the "Heading 2" style."""
     return docx_bytes([("h2" if k == "h" else "p", t) for k, t in blocks(text)], title)
+
+
+def _rezip(data: bytes, change: Mapping[str, bytes | None]) -> bytes:
+    """The zip ``data`` with the members named in ``change`` replaced (or, for None, left out)."""
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            raw = change.get(item.filename, src.read(item))
+            if raw is not None:
+                z.writestr(item, raw)
+    return out.getvalue()
+
+
+def _bad_crc(data: bytes, member: str) -> bytes:
+    """The zip ``data`` with one byte of ``member``'s compressed data flipped."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 20
+    out = bytearray(data)
+    out[at] ^= 0xFF
+    return bytes(out)
+
+
+DOCX_DAMAGED = "damaged .docx that cannot be read: open it in Word or LibreOffice and save it again"
+PDF_DAMAGED = "damaged PDF that cannot be read (truncated or corrupt): copy or export it again"
+
+
+def damaged_documents() -> dict[str, tuple[bytes, str]]:
+    """Damaged or locked Word and PDF files: name -> (bytes, the whole reason ingest must give)."""
+    good = docx_bytes([("h1", "Заметки"), ("p", "Совещание перенесли на пятницу.")])
+    document = zipfile.ZipFile(io.BytesIO(good)).read("word/document.xml")
+    # Word keeps a password-protected .docx in an OLE file whose "EncryptedPackage" stream holds it;
+    # the header and that directory entry name are all a reader can see without the password.
+    locked = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(96)
+    pdf = reportlab_pdf(["Квартальный отчёт о поставках зерна и муки. " * 10] * 3, "Отчёт")
+    return {
+        "cut.docx": (good[: len(good) // 2], "damaged .docx (not a readable zip archive)"),
+        "no-body.docx": (_rezip(good, {"word/document.xml": None}), "damaged .docx (no word/document.xml inside)"),
+        "bad-xml.docx": (_rezip(good, {"word/document.xml": document[: len(document) // 2]}), DOCX_DAMAGED),
+        "no-types.docx": (_rezip(good, {"[Content_Types].xml": None}), DOCX_DAMAGED),
+        "bad-crc.docx": (_bad_crc(good, "word/document.xml"), DOCX_DAMAGED),
+        "locked.docx": (locked, "encrypted .docx: it needs a password; save an unprotected copy"),
+        "cut.pdf": (pdf[: len(pdf) // 2], PDF_DAMAGED),
+        "garbage.pdf": (b"%PDF-1.7\n" + bytes(range(256)) * 8, PDF_DAMAGED),
+        "secret.pdf": (encrypt(pdf, "secret"), "encrypted PDF: it needs a password; save an unprotected copy"),
+    }

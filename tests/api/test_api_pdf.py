@@ -50,3 +50,13 @@ async def test_pdf_upload_lists_pages_and_cites_them(make_settings: Any) -> None
         )
         assert r.status_code == 415 and r.json()["error"]["code"] == "bad_document"
         assert "secret.pdf" in r.json()["error"]["message"] and "password" in r.json()["error"]["message"]
+
+
+async def test_damaged_uploads_get_a_plain_reason(make_settings: Any) -> None:
+    from tests.docgen import damaged_documents
+
+    async with app_client(make_settings()) as client:
+        for name, (data, reason) in damaged_documents().items():
+            r = await client.post("/v1/documents", files={"file": (name, data)}, headers={"X-Requested-With": "test"})
+            assert r.status_code == 415, r.text
+            assert r.json()["error"] == {"code": "bad_document", "message": f"{name}: {reason}"}

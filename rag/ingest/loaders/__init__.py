@@ -35,6 +35,8 @@ SUFFIXES = {
 }
 SUPPORTED = tuple(SUFFIXES)
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls/.ppt
+# Office saves a password-protected .docx/.xlsx inside an OLE file, in a stream of this name.
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 
 
 def _zip_names(data: bytes) -> set[str] | None:
@@ -60,6 +62,10 @@ def sniff(name: str, data: bytes) -> str:
             why = "not a readable zip archive" if names is None else "no word/document.xml inside"
             raise DocumentError(name, f"damaged .docx ({why})")
     if data.startswith(_OLE):
+        if _ENCRYPTED in data and by_name == "docx":
+            raise DocumentError(name, "encrypted .docx: it needs a password; save an unprotected copy")
+        if _ENCRYPTED in data:
+            raise DocumentError(name, "an encrypted Office file: save an unprotected copy as .docx or PDF")
         raise DocumentError(name, "a legacy Office file (.doc, .xls, .ppt): save it as .docx or PDF")
     if by_name in ("pdf", "docx"):
         raise DocumentError(name, f"not a {suffix} file (its content does not start like one): damaged or misnamed")

@@ -10,6 +10,7 @@ part of the body and are left out. The title comes from the document properties 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from rag.errors import DocumentError
 from rag.ingest.loaders.base import Extracted
 from rag.ingest.loaders.clean import plain
+
+log = logging.getLogger(__name__)
 
 # Thousands of pages of text (a page of Word XML is a few KB); parsing 32 MB takes about 12 s.
 MAX_XML_BYTES = 32_000_000
@@ -89,5 +92,9 @@ def load(name: str, data: bytes) -> Extracted:
         blocks = _blocks(document)
         title = plain(document.core_properties.title or "").strip()
     except Exception as exc:  # noqa: BLE001 - whatever a malformed package makes python-docx raise
-        raise DocumentError(name, f"damaged .docx that cannot be read ({exc})") from None
+        # lxml's line and column or zlib's error number mean nothing to whoever saved the file.
+        log.debug("%s: python-docx cannot read it: %r", name, exc)
+        raise DocumentError(
+            name, "damaged .docx that cannot be read: open it in Word or LibreOffice and save it again"
+        ) from None
     return Extracted("\n\n".join(blocks), title)

@@ -16,6 +16,7 @@ whose owner password only restricts printing or copying opens and is read like a
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -25,7 +26,11 @@ from rag.ingest.loaders.base import Extracted
 from rag.ingest.loaders.clean import plain
 from rag.ingest.loaders.layout import HYPHEN, Line, join_pages, paragraphs, strip_running
 
+log = logging.getLogger(__name__)
+
 _LOCK = threading.Lock()
+# PDFium's own words ("Data format error") name its parser's state, not what the user can do.
+DAMAGED = "damaged PDF that cannot be read (truncated or corrupt): copy or export it again"
 
 
 def _utf16_len(text: str) -> int:
@@ -79,13 +84,19 @@ def _page_lines(pdf: Any, index: int) -> list[Line]:
 
 def _open(name: str, data: bytes) -> Any:
     import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
 
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
+        log.debug("%s: PDFium cannot open it: %s", name, exc)
+        if exc.err_code == raw.FPDF_ERR_PASSWORD:
             raise DocumentError(name, "encrypted PDF: it needs a password; save an unprotected copy") from None
-        raise DocumentError(name, f"damaged PDF that cannot be read ({exc})") from None
+        if exc.err_code == raw.FPDF_ERR_SECURITY:
+            raise DocumentError(
+                name, "encrypted PDF whose protection cannot be opened here: save an unprotected copy"
+            ) from None
+        raise DocumentError(name, DAMAGED) from None
 
 
 def read_lines(name: str, data: bytes) -> tuple[list[list[Line]], str]:
@@ -104,7 +115,10 @@ def read_lines(name: str, data: bytes) -> tuple[list[list[Line]], str]:
                 try:
                     pages.append(_page_lines(pdf, i))
                 except pdfium.PdfiumError as exc:
-                    raise DocumentError(name, f"damaged PDF: page {i + 1} cannot be read ({exc})") from None
+                    log.debug("%s: PDFium cannot read page %d: %s", name, i + 1, exc)
+                    raise DocumentError(
+                        name, f"damaged PDF: page {i + 1} cannot be read; copy or export it again"
+                    ) from None
         finally:
             pdf.close()
     return pages, plain(title)
