@@ -1,9 +1,9 @@
 """Load source files into ``Document``s: .txt, .md, .html, .pdf and .docx (see ``rag.ingest.loaders``).
 
 The format is sniffed from the content (PDF and DOCX by their bytes, text formats by suffix). Text
-must be UTF-8 (a BOM is dropped). Binary files, files that do not decode, and PDFs that are
-encrypted, damaged or have no text layer are refused with a ``DocumentError`` naming the file;
-ingest reports and skips them.
+must be UTF-8 (a BOM is dropped) or UTF-16 (see ``loaders.text``). Binary files, files that do not
+decode, and PDFs that are encrypted, damaged or have no text layer are refused with a
+``DocumentError`` naming the file; ingest reports and skips them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """File formats, one module each, chosen by what the bytes are, not by the file name alone.
 
-    text   .txt .md .markdown   UTF-8 text as written                       (``text``)
+    text   .txt .md .markdown   UTF-8 or UTF-16 text as written             (``text``)
     html   .html .htm           the visible text and the <title>            (``html``)
     pdf    starts with %PDF-    the text layer page by page, pages marked   (``pdf``)
     docx   zip holding word/document.xml   body text, headings as ``#``     (``docx``)
