@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from cachetools import LRUCache, cached
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, EmbedderMismatchError
 from rag.registry import Registry
 
 
@@ -59,15 +59,43 @@ REGISTRY: Registry[Callable[[str], Embedder]] = Registry(
 _cache: dict[str, Embedder] = {}
 
 
+def check_name(name: str) -> Callable[[str], Embedder]:
+    """The factory of the embedder ``name``, or a ConfigError saying what is wrong with the name.
+
+    Nothing is loaded: a sentence-transformers model or path is only known to exist once loaded."""
+    kind, _, arg = name.partition(":")
+    factory = REGISTRY.get(kind)  # an unknown name lists the known ones
+    if kind == "sentence-transformers" and not arg:
+        raise ConfigError("sentence-transformers needs a model: sentence-transformers:<model name or path>")
+    if kind == "hashing" and arg and not (arg.isdecimal() and int(arg) > 0):
+        raise ConfigError(f"hashing takes a dimension: hashing:<whole number above 0>, not {name!r}")
+    return factory
+
+
+def mismatch(location: str, built_with: str, wanted: str) -> EmbedderMismatchError:
+    """The error for an index at ``location`` built with ``built_with`` and opened with ``wanted``:
+    each way out it names is one that can work (a name no backend here takes is never suggested)."""
+    try:
+        check_name(built_with)
+    except ConfigError:
+        keep = f"{built_with!r}, which no embedder here provides: "
+    else:
+        keep = f"{built_with!r}, not {wanted!r}: set RAG_EMBEDDER={built_with} (or --embedder {built_with}), or "
+    try:
+        check_name(wanted)
+    except ConfigError:  # an embedder object made in code, not by name
+        rebuild = "rebuild it with `rag ingest --rebuild`"
+    else:
+        rebuild = f"rebuild it with `rag ingest --rebuild --embedder {wanted}`"
+    return EmbedderMismatchError(f"the index at {location} was built with embedder {keep}{rebuild}")
+
+
 def get_embedder(name: str) -> Embedder:
     """The embedder called ``name``, built once per process (models are expensive to load)."""
     if name in _cache:
         return _cache[name]
-    kind, _, arg = name.partition(":")
-    factory = REGISTRY.get(kind)
-    if kind == "sentence-transformers" and not arg:
-        raise ConfigError("sentence-transformers needs a model: sentence-transformers:<model name or path>")
-    embedder = factory(arg)
+    factory = check_name(name)
+    embedder = factory(name.partition(":")[2])
     _cache[name] = embedder
     return embedder
 

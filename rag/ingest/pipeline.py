@@ -21,12 +21,11 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import Embedder, token_counter
+from rag.embed import Embedder, mismatch, token_counter
 from rag.embed.batch import Progress, embed_passages
 from rag.embed.resume import ResumeCache
 from rag.errors import (
     DocumentError,
-    EmbedderMismatchError,
     IndexError_,
     IndexMissingError,
     InputError,
@@ -203,10 +202,7 @@ def _update_index(
         same_chunking = True
         if old is not None:
             if old.embedder != embedder.name:
-                raise EmbedderMismatchError(
-                    f"the index at {store.location} was built with embedder {old.embedder!r}, not "
-                    f"{embedder.name!r}: use --embedder {old.embedder} or rebuild with --rebuild"
-                )
+                raise mismatch(store.location, old.embedder, embedder.name)
             old_docs = old.documents
             same_chunking = old.chunking == _chunking(settings)
 

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import Embedder, embed_query, get_embedder
+from rag.embed import Embedder, check_name, embed_query, get_embedder, mismatch
 from rag.errors import EmbedderMismatchError
 from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, Ranked, fuse
 from rag.store import Reader, Store, open_store
@@ -122,13 +122,11 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None, store: 
     store = store if store is not None else open_store(settings)
     reader = store.reader()
     built_with = reader.info.embedder
+    if embedder is None:
+        check_name(settings.embedder)  # a name no backend takes is that, not another embedder
     wanted = embedder.name if embedder is not None else settings.embedder
     if built_with != wanted:
-        raise EmbedderMismatchError(
-            f"the index at {store.location} was built with embedder {built_with!r} but "
-            f"{wanted!r} was asked for: set RAG_EMBEDDER={built_with} (or --embedder), "
-            f"or rebuild the index with `rag ingest --rebuild --embedder {wanted}`"
-        )
+        raise mismatch(store.location, built_with, wanted)
     if embedder is None:
         embedder = get_embedder(settings.embedder)
     if len(reader) and reader.info.dim != embedder.dim:
