@@ -7,6 +7,7 @@ contains ``e5`` (bge-m3 and most others need none). Models that define prompts o
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -14,6 +15,20 @@ import numpy as np
 
 from rag.embed import normalize
 from rag.errors import EmbedderError
+
+log = logging.getLogger(__name__)
+
+
+def _why(model: str) -> str:
+    """What is wrong with a model that did not load, told by where it was looked for."""
+    if os.path.isdir(model):
+        return "the directory is not a model directory sentence-transformers can load"
+    if os.path.isabs(model) or model.startswith(("./", "../", "~")):
+        return "there is no such directory"
+    return (
+        "it is not in the local Hugging Face cache, and models are not downloaded at run time: "
+        "run once with HF_HUB_OFFLINE=0 to fetch it, or give a local model directory"
+    )
 
 
 class SentenceTransformerEmbedder:
@@ -33,7 +48,9 @@ class SentenceTransformerEmbedder:
         try:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:  # the library raises OSError, ValueError, HF errors...
-            raise EmbedderError(f"could not load sentence-transformers model {model!r}: {exc}") from exc
+            # Its words are lines long and name the hub's URLs and config keys: logged, not shown.
+            log.debug("sentence-transformers could not load %r: %s", model, exc)
+            raise EmbedderError(f"could not load sentence-transformers model {model!r}: {_why(model)}") from exc
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = getter()
         if not dim:

@@ -64,5 +64,16 @@ def test_unknown_name_lists_known_embedders() -> None:
 
 
 def test_missing_sentence_transformers_model_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(EmbedderError, match="could not load sentence-transformers model"):
-        get_embedder(f"sentence-transformers:{tmp_path / 'no-such-model'}")
+    # The library's own words: a URL of the hub, "Unrecognized model ... `model_type` key".
+    (tmp_path / "empty").mkdir()
+    cases = {
+        str(tmp_path / "no-such-model"): "there is no such directory",
+        str(tmp_path / "empty"): "not a model directory sentence-transformers can load",
+        "intfloat/no-such-model": "not in the local Hugging Face cache",
+    }
+    for model, why in cases.items():
+        with pytest.raises(EmbedderError) as err:
+            get_embedder(f"sentence-transformers:{model}")
+        message = err.value.message
+        assert message.startswith(f"could not load sentence-transformers model {model!r}: ") and why in message
+        assert "\n" not in message and "http" not in message and "model_type" not in message, message
