@@ -96,7 +96,7 @@ def test_missing_and_corrupt_index(hashing_settings: Settings, corpus: Path) -> 
     _ingest(hashing_settings, corpus)
     snap = hashing_settings.index_dir / "snapshots" / (hashing_settings.index_dir / "CURRENT").read_text().strip()
     (snap / "vectors.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexCorruptError, match="unreadable"):
+    with pytest.raises(IndexCorruptError, match="vectors.faiss is damaged or cut short: rebuild with"):
         open_retriever(hashing_settings)
     (snap / "manifest.json").write_text("{not json")
     with pytest.raises(IndexCorruptError, match="rebuild"):

@@ -10,6 +10,7 @@ rebuilt over every chunk. Either way ``CURRENT`` names a complete snapshot at ev
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection
 from contextlib import AbstractContextManager
@@ -24,12 +25,15 @@ from rag.errors import IndexCorruptError, IndexMissingError
 from rag.store.base import Change, IndexInfo, Sentences
 from rag.store.faiss import delta as deltas
 from rag.store.faiss import snapshot
+from rag.store.faiss.chunks import FILENAME as CHUNKS_FILE
 from rag.store.faiss.chunks import read_chunks, read_sentences, read_terms, rows_of, write_chunks
-from rag.store.faiss.reader import Base, FaissReader, base_rows, snapshot_info
+from rag.store.faiss.reader import Base, FaissReader, base_rows, check_base, snapshot_info
 from rag.store.faiss.vectors import FaissStore, resolved_index
 from rag.store.lexical import LexicalIndex
 from rag.text.terms import tokenize
 from rag.types import Chunk
+
+log = logging.getLogger(__name__)
 
 
 class FaissBackend:
@@ -71,9 +75,19 @@ class FaissBackend:
         manifest = snapshot.read_manifest(snap)
         old = snapshot_info(snap, manifest)
         delta = self._delta_for(snap, manifest, old, change)
-        if delta is not None:
-            return self._write_delta(snap, old, change, delta)
-        return self._write_full(old, change)
+        if delta is None:
+            return self._write_full(old, change)
+        try:
+            check_base(snap, manifest, old)
+        except IndexCorruptError as exc:
+            # A delta would link the damaged files as they are, and every later snapshot with them.
+            # A full snapshot writes vectors and BM25 anew from the chunk store (and refuses, with
+            # this same advice, when the chunk store is what is damaged).
+            info = self._write_full(old, change)
+            damage = exc.message.removesuffix(f": {snapshot.REBUILD}")
+            log.warning("%s: the new snapshot was written in full from the chunk store", damage)
+            return info
+        return self._write_delta(snap, old, change, delta)
 
     def _delta_for(self, snap: Path, manifest: dict[str, Any], old: IndexInfo, change: Change) -> deltas.Delta | None:
         """The delta that ``change`` makes of the current snapshot, or None when it must be full."""
@@ -208,10 +222,15 @@ class LiveState:
     def read(cls, snap: Path, dim: int, with_sentences: bool = True) -> LiveState:
         """The chunks, vectors, stored terms and (when asked) sentence vectors of ``snap``."""
         chunks, vectors = read_chunks(snap, with_vectors=True)
+        manifest = snapshot.read_manifest(snap)
+        if len(chunks) != base_rows(manifest) or (vectors is not None and vectors.shape[1] != dim):
+            raise snapshot.corrupt(
+                snap / CHUNKS_FILE, f"does not hold the {base_rows(manifest)} chunks of dim {dim} its manifest lists"
+            )
         terms = read_terms(snap, len(chunks))
         stored = read_sentences(snap, dim) if with_sentences else {}
         sentences = [stored.get(i) for i in range(len(chunks))]
-        delta = deltas.read(snap, snapshot.read_manifest(snap), len(chunks), dim)
+        delta = deltas.read(snap, manifest, len(chunks), dim)
         if not delta.size:
             return cls(chunks, vectors, terms, sentences)
         live = deltas.live_rows(delta)

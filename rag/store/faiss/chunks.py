@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexCorruptError
 from rag.store.base import Sentences
+from rag.store.faiss.snapshot import corrupt
 from rag.types import Chunk
 
 FILENAME = "chunks.sqlite"
@@ -87,7 +87,7 @@ def write_chunks(
 def _connect(directory: Path, filename: str = FILENAME) -> sqlite3.Connection:
     path = directory / filename
     if not path.exists():
-        raise IndexCorruptError(f"{path} is missing: rebuild with `rag ingest --rebuild`")
+        raise corrupt(path, "is missing")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
@@ -109,15 +109,18 @@ def read_chunks(
             vectors: list[np.ndarray] = []
             for i, r in enumerate(cur):
                 if r[0] != i:
-                    raise IndexCorruptError(f"{directory / filename}: chunk rows are not contiguous")
+                    raise corrupt(directory / filename, "has chunk rows that are not contiguous")
                 chunks.append(Chunk(*r[1:10]))
                 if with_vectors:
                     vectors.append(np.frombuffer(r[10], dtype=np.float32))
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{directory / filename} is unreadable: {exc}") from None
-    vecs = np.stack(vectors) if with_vectors and vectors else None
+        raise corrupt(directory / filename, "is damaged", exc) from None
+    try:
+        vecs = np.stack(vectors) if with_vectors and vectors else None
+    except ValueError as exc:  # vectors of different lengths
+        raise corrupt(directory / filename, "holds damaged vectors", exc) from None
     return chunks, vecs
 
 
@@ -137,7 +140,7 @@ def read_sentences(directory: Path, dim: int, filename: str = FILENAME) -> dict[
             out[int(row)] = (pairs, vecs)
         return out
     except (sqlite3.DatabaseError, ValueError) as exc:
-        raise IndexCorruptError(f"{directory / filename}: sentence vectors are unreadable: {exc}") from None
+        raise corrupt(directory / filename, "holds damaged sentence vectors", exc) from None
 
 
 def read_terms(directory: Path, rows: int, filename: str = FILENAME) -> list[list[str]] | None:
@@ -150,7 +153,7 @@ def read_terms(directory: Path, rows: int, filename: str = FILENAME) -> list[lis
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{directory / filename}: stored terms are unreadable: {exc}") from None
+        raise corrupt(directory / filename, "holds damaged BM25 terms", exc) from None
     if len(found) != rows or any(r != i for i, (r, _) in enumerate(found)):
         return None
     return [t.split() for _, t in found]
@@ -174,7 +177,7 @@ def rows_of(directory: Path, doc_ids: Iterable[str]) -> list[int]:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{directory / FILENAME} is unreadable: {exc}") from None
+        raise corrupt(directory / FILENAME, "is damaged", exc) from None
     return sorted(found)
 
 
@@ -188,4 +191,4 @@ def terms_of(directory: Path, rows: Iterable[int]) -> list[list[str]]:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{directory / FILENAME}: stored terms are unreadable: {exc}") from None
+        raise corrupt(directory / FILENAME, "holds damaged BM25 terms", exc) from None

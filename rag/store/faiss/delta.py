@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexCorruptError
 from rag.store.base import Sentences
 from rag.store.faiss import chunks as chunk_store
 from rag.store.faiss import vectors as vector_store
+from rag.store.faiss.snapshot import corrupt
 from rag.store.lexical import BM25_DIR
 from rag.types import Chunk
 
@@ -63,9 +63,8 @@ def read(snap: Path, manifest: Mapping[str, Any], base_rows: int, dim: int) -> D
     expected = (int(declared.get("rows", 0)), int(declared.get("tombstones", 0)))
     if not (snap / FILENAME).exists():
         if any(expected):
-            raise IndexCorruptError(
-                f"{snap / FILENAME} is missing (the manifest lists {expected[0]} added chunks and {expected[1]} "
-                "deleted): rebuild with `rag ingest --rebuild`"
+            raise corrupt(
+                snap / FILENAME, f"is missing (the manifest lists {expected[0]} added chunks and {expected[1]} deleted)"
             )
         return Delta(base_rows, vectors=np.zeros((0, dim), dtype=np.float32))
     found, vecs = chunk_store.read_chunks(snap, with_vectors=True, filename=FILENAME)
@@ -78,10 +77,10 @@ def read(snap: Path, manifest: Mapping[str, Any], base_rows: int, dim: int) -> D
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(f"{snap / FILENAME}: tombstones are unreadable: {exc}") from None
+        raise corrupt(snap / FILENAME, "holds damaged tombstones", exc) from None
     counts = (len(found), len(tomb))
     if terms is None or (tomb and not 0 <= tomb[0] <= tomb[-1] < base_rows) or (declared and counts != expected):
-        raise IndexCorruptError(f"{snap / FILENAME} is inconsistent: rebuild with `rag ingest --rebuild`")
+        raise corrupt(snap / FILENAME, "is inconsistent")
     return Delta(
         base_rows,
         found,
@@ -123,10 +122,14 @@ def link_base(src: Path, dst: Path) -> None:
 
 
 def identity(snap: Path) -> tuple[int, ...]:
-    """Which base files a snapshot holds: equal for snapshots that link the same files."""
+    """Which base files a snapshot holds: equal for snapshots that link the same files (empty
+    when one is missing, so that loading the base says which)."""
     out: list[int] = []
     for name in (chunk_store.FILENAME, vector_store.FILENAME):
-        st = (snap / name).stat()
+        try:
+            st = (snap / name).stat()
+        except OSError:
+            return ()
         out += [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
     return tuple(out)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexCorruptError
 from rag.store.base import IndexInfo, Sentences
 from rag.store.faiss import delta as deltas
 from rag.store.faiss import snapshot
@@ -49,15 +48,24 @@ class Base:
     lexical: LexicalIndex
 
     @classmethod
-    def load(cls, snap: Path, rows: int, dim: int, titles: bool) -> Base:
-        vectors = FaissStore.load(snap)
+    def load(cls, snap: Path, rows: int, dim: int, titles: bool, mmap: bool = False) -> Base:
+        """The base segment of ``snap``, checked against its manifest (``mmap``: see ``check_base``)."""
+        vectors = FaissStore.load(snap, mmap)
         table = ChunkTable(snap, dim)
         if len(vectors) != len(table) or len(table) != rows or (rows and vectors.dim != dim):
-            raise IndexCorruptError(
-                f"index snapshot {snap.name} is inconsistent ({len(vectors)} vectors of dim {vectors.dim}, "
-                f"{len(table)} chunks, manifest: {rows} of dim {dim}): rebuild with `rag ingest --rebuild`"
+            raise snapshot.corrupt(
+                snap,
+                f"is inconsistent ({len(vectors)} vectors of dim {vectors.dim}, {len(table)} chunks, "
+                f"manifest: {rows} of dim {dim})",
             )
         return cls(deltas.identity(snap), vectors, table, _lexical(snap, table, titles))
+
+
+def check_base(snap: Path, manifest: dict[str, Any], info: IndexInfo) -> None:
+    """IndexCorruptError unless the base segment of ``snap`` opens as a reader opens it: before a
+    delta snapshot links the base files, so that damage is never handed on. The vectors are mapped,
+    not read (at 1M chunks 0.07 s and 70 MB, mostly counting the chunk store's rows)."""
+    Base.load(snap, base_rows(manifest), info.dim, bool(info.chunking.get("passage_titles")), mmap=True)
 
 
 class FaissReader:
@@ -93,7 +101,7 @@ class FaissReader:
             try:
                 lexical = DeltaLexical(base.lexical, delta.tombstones, terms_of(snap, delta.tombstones), delta.terms)
             except ValueError as exc:
-                raise IndexCorruptError(f"{snap / BM25_DIR}: {exc}: rebuild with `rag ingest --rebuild`") from None
+                raise snapshot.corrupt(snap / BM25_DIR, "does not match the delta segment", exc) from None
         return cls(info, base, delta, lexical)
 
     def __len__(self) -> int:
@@ -151,6 +159,4 @@ def _lexical(snap: Path, table: ChunkTable, titles: bool) -> LexicalIndex:
     try:
         return LexicalIndex.load(snap, len(table))
     except (OSError, ValueError, KeyError) as exc:
-        raise IndexCorruptError(
-            f"{snap / BM25_DIR} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
-        ) from None
+        raise snapshot.corrupt(snap / BM25_DIR, "is damaged or cut short", exc) from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -28,8 +29,19 @@ from typing import Any
 
 from rag.errors import IndexCorruptError, IndexMissingError
 
+log = logging.getLogger(__name__)
+
 MANIFEST = "manifest.json"
 FORMAT = 1
+REBUILD = "rebuild with `rag ingest --rebuild`"
+
+
+def corrupt(path: Path, what: str, exc: BaseException | None = None) -> IndexCorruptError:
+    """The error for a damaged index file: what is wrong and how to mend it. The library's own
+    words (SQLite's, a C++ trace from faiss) say nothing a user can act on: they go to the debug log."""
+    if exc is not None:
+        log.debug("%s: %s", path, exc)
+    return IndexCorruptError(f"{path} {what}: {REBUILD}")
 
 
 def current_dir(index_dir: Path) -> Path:
@@ -40,9 +52,7 @@ def current_dir(index_dir: Path) -> Path:
     name = pointer.read_text(encoding="utf-8").strip()
     snap = index_dir / "snapshots" / name
     if not name or not snap.is_dir():
-        raise IndexCorruptError(
-            f"{pointer} names snapshot {name!r}, which does not exist: rebuild with `rag ingest --rebuild`"
-        )
+        raise corrupt(pointer, f"names snapshot {name!r}, which does not exist")
     return snap
 
 
@@ -51,11 +61,9 @@ def read_manifest(snap: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((snap / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"{snap / MANIFEST} is unreadable ({exc}): rebuild with `rag ingest --rebuild`"
-        ) from None
+        raise corrupt(snap / MANIFEST, "is unreadable", exc) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexCorruptError(f"{snap / MANIFEST} has an unknown format: rebuild with `rag ingest --rebuild`")
+        raise corrupt(snap / MANIFEST, "has an unknown format")
     return manifest
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexCorruptError
 from rag.store.base import Sentences
 from rag.store.faiss.chunks import FILENAME, select_in
+from rag.store.faiss.snapshot import corrupt
 from rag.types import Chunk
 
 
@@ -31,7 +31,7 @@ class ChunkTable:
     def __init__(self, snap: Path, dim: int) -> None:
         path = snap / FILENAME
         if not path.exists():
-            raise IndexCorruptError(f"{path} is missing: rebuild with `rag ingest --rebuild`")
+            raise corrupt(path, "is missing")
         self._path, self._dim, self._lock = path, dim, threading.Lock()
         try:
             self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
@@ -40,9 +40,9 @@ class ChunkTable:
             count, last = self._con.execute("SELECT COUNT(*), MAX(row) FROM chunks").fetchone()
             tables = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"{path} is unreadable: {exc}") from None
+            raise corrupt(path, "is damaged", exc) from None
         if count and last != count - 1:
-            raise IndexCorruptError(f"{path}: chunk rows are not contiguous")
+            raise corrupt(path, "has chunk rows that are not contiguous")
         self._rows = int(count)
         self._has_sentences = "sentences" in tables
 
@@ -56,7 +56,7 @@ class ChunkTable:
                 for r in select_in(self._con, sql, {int(r) for r in rows}):
                     found[int(r[0])] = r[1:]
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"{self._path} is unreadable: {exc}") from None
+            raise corrupt(self._path, "is damaged", exc) from None
         return found
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
@@ -66,7 +66,7 @@ class ChunkTable:
         try:
             return [Chunk(*found[int(r)]) for r in rows]  # type: ignore[arg-type]
         except KeyError as exc:
-            raise IndexCorruptError(f"{self._path}: no chunk at row {exc}") from None
+            raise corrupt(self._path, f"has no chunk at row {exc}") from None
 
     def sentences(self, rows: Sequence[int]) -> list[Sentences | None]:
         """Stored sentence spans and vectors of these rows (None where none were stored)."""
@@ -84,7 +84,7 @@ class ChunkTable:
                 pairs = tuple((int(a), int(b)) for a, b in json.loads(str(spans)))
                 out.append((pairs, np.frombuffer(blob, dtype=np.float32).reshape(len(pairs), self._dim)))  # type: ignore[call-overload]
         except ValueError as exc:
-            raise IndexCorruptError(f"{self._path}: sentence vectors are unreadable: {exc}") from None
+            raise corrupt(self._path, "holds damaged sentence vectors", exc) from None
         return out
 
     def __iter__(self) -> Iterator[Chunk]:

@@ -21,8 +21,8 @@ import faiss
 import numpy as np
 
 from rag.config import Settings
-from rag.errors import IndexCorruptError
 from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M
+from rag.store.faiss.snapshot import corrupt
 
 FILENAME = "vectors.faiss"
 
@@ -99,14 +99,16 @@ class FaissStore:
         return cls(index)
 
     @classmethod
-    def load(cls, directory: Path) -> FaissStore:
+    def load(cls, directory: Path, mmap: bool = False) -> FaissStore:
+        """The index saved in ``directory``; with ``mmap``, flat vectors are mapped, not read (to
+        check a file cheaply: 0.1 ms for 1M vectors, where reading them takes a second)."""
         path = directory / FILENAME
         if not path.exists():
-            raise IndexCorruptError(f"{path} is missing: rebuild with `rag ingest --rebuild`")
+            raise corrupt(path, "is missing")
         try:
-            return cls(faiss.read_index(str(path)))
-        except RuntimeError as exc:
-            raise IndexCorruptError(f"{path} is unreadable: {str(exc).splitlines()[0]}") from None
+            return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0))
+        except RuntimeError as exc:  # its text is a C++ signature and a source path of faiss
+            raise corrupt(path, "is damaged or cut short", exc) from None
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
