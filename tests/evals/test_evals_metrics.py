@@ -127,7 +127,16 @@ def test_thresholds_file_names_metrics_that_exist() -> None:
     known = {f"retrieval.{m}.{x}" for m in ("hybrid", "dense", "lexical") for x in per_mode}
     known |= {f"answer.{k}" for k in summarize([])}
     known |= {f"latency.{s}.{p}" for s in ("embed", "retrieval", "generation", "total") for p in ("p50_ms", "p95_ms")}
-    for dataset in ("seed", "xquad", "tydi", "xquad-en", "xquad-en-ru", "tydi-leaveout", "xquad-leaveout", "xquad-en-leaveout"):
+    for dataset in (
+        "seed",
+        "xquad",
+        "tydi",
+        "xquad-en",
+        "xquad-en-ru",
+        "tydi-leaveout",
+        "xquad-leaveout",
+        "xquad-en-leaveout",
+    ):
         thresholds = load_thresholds(PROJECT_ROOT / "evals" / "thresholds.toml", dataset)
         assert thresholds, dataset
         for t in thresholds:

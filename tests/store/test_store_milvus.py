@@ -137,3 +137,17 @@ def test_milvus_hnsw_searches_at_the_configured_depth(tmp_path: Path) -> None:
     finally:
         store.close()
         release_lite(settings)
+
+
+def test_a_damaged_manifest_says_rebuild_without_the_parser_s_words(milvus: tuple[Settings, Store]) -> None:
+    from rag.errors import IndexCorruptError
+    from rag.store.milvus import schema
+
+    settings, store = milvus
+    update_index(settings, get_embedder("hashing"), add=[load_bytes("a.txt", "Текст о хлопке.".encode())], store=store)
+    backend: Any = store
+    backend.client.upsert(backend.kv_col, [schema.kv_row("meta", "meta", '{"version": ')])
+    backend.client.flush(backend.kv_col)
+    with pytest.raises(IndexCorruptError) as caught:
+        store.info()
+    assert "rag ingest --rebuild" in caught.value.message and "Expecting" not in caught.value.message

@@ -15,6 +15,7 @@ terms (`rag ingest --rebuild` recounts).
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
@@ -32,6 +33,8 @@ from rag.store.faiss.snapshot import new_version
 from rag.store.milvus import schema
 from rag.store.milvus.connect import connect, milvus_uri
 from rag.store.milvus.terms import doc_terms, doc_vector
+
+log = logging.getLogger(__name__)
 
 BATCH = 512  # rows per insert call: keeps each gRPC message far below Milvus's 64 MB limit
 QUERY_LIMIT = 16_384  # Milvus's cap on one query's rows; past it, a query iterator
@@ -72,7 +75,10 @@ class MilvusBackend:
         try:
             meta: dict[str, Any] = json.loads(rows[0]["value"])
         except ValueError as exc:
-            raise IndexCorruptError(f"the manifest in {self.location} is unreadable: {exc}") from None
+            log.debug("manifest of %s: %s", self.location, exc)
+            raise IndexCorruptError(
+                f"the manifest in {self.location} is damaged: rebuild with `rag ingest --rebuild`"
+            ) from None
         return meta
 
     def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
