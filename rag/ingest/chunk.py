@@ -68,6 +68,22 @@ def _section_title(doc: Document, headings: list[tuple[int, str]], start: int) -
     return doc.title if not current or current == doc.title else f"{doc.title} — {current}"
 
 
+def reporting(count: Counter, report: Callable[[], None], every: int = 4096) -> Counter:
+    """``count``, reporting progress every ``every`` calls: chunking a document of tens of MB takes
+    up to minutes (a text without sentence ends is cut word by word), and a progress report is where
+    a stopping server's job ends, so chunking must report, not only whole documents."""
+    calls = 0
+
+    def counted(text: str) -> int:
+        nonlocal calls
+        calls += 1
+        if calls % every == 0:
+            report()
+        return count(text)
+
+    return counted
+
+
 def _split_long(text: str, start: int, end: int, max_tokens: int, count: Counter) -> list[tuple[int, int]]:
     """Cut an over-long sentence at whitespace into pieces within the budget.
 

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from rag.errors import (
     StorageError,
 )
 from rag.ingest import uploads
-from rag.ingest.chunk import CHUNKER, chunk_document
+from rag.ingest.chunk import CHUNKER, chunk_document, reporting
 from rag.ingest.load import SUPPORTED, discover, load_path
 from rag.ingest.rebuild import carry_over
 from rag.store import Change, DocumentRows, Sentences, Store, open_store
@@ -232,7 +233,10 @@ def _update_index(
         stage("chunking", 0, len(new_docs))
         count, window = token_counter(embedder)
         budget = min(settings.chunk_tokens, window)
-        fresh = [c for d in new_docs.values() for c in chunk_document(d, budget, settings.chunk_overlap, count)]
+        fresh = []
+        for i, doc in enumerate(new_docs.values()):
+            heeding = reporting(count, partial(stage, "chunking", i, len(new_docs)))
+            fresh.extend(chunk_document(doc, budget, settings.chunk_overlap, heeding))
         resume = ResumeCache(index_dir, embedder.name, embedder.dim)
         try:
             fresh_vecs = embed_passages(

@@ -86,3 +86,27 @@ def test_an_unreadable_batch_leaves_the_index_as_it_was(tmp_path: Path, settings
     report = ingest_paths([good], settings, embedder, progress=False)
     assert [e.reason for e in report.errors] == ["not valid UTF-8 (byte 0): re-save the file as UTF-8"]
     assert [d["doc_id"] for d in list_documents(settings)] == ["good.txt"]  # old version kept
+
+
+def test_chunking_a_huge_document_reports_progress_so_a_stopping_server_can_end_it(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A text without sentence ends is cut word by word (seconds per MB): chunking reports as it
+    goes, and a report is where a server that is shutting down ends the job."""
+    from rag.ingest.pipeline import update_index
+
+    class StoppedError(Exception):
+        pass
+
+    calls: list[tuple[str, int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        calls.append((stage, done, total))
+        if len(calls) > 1:
+            raise StoppedError
+
+    doc = load_bytes("wall.txt", " ".join(f"слово{i}" for i in range(200_000)).encode())  # 1.5 MB, one sentence
+    with pytest.raises(StoppedError):
+        update_index(settings, get_embedder("hashing"), add=[doc], on_progress=progress)
+    assert calls == [("chunking", 0, 1), ("chunking", 0, 1)]  # the second report came from inside the chunker
+    assert not (settings.index_dir / "CURRENT").exists()
