@@ -2,7 +2,8 @@
 
 Heavy resources (embedder, index, generators, HTTP client) are built once in the lifespan and
 reach handlers by dependency injection; one guard does authentication, admin checks and rate
-limits; every exception becomes a JSON error (``rag.api.errors``).
+limits; every exception becomes a JSON error (``rag.api.errors``), and so does a refused CORS
+preflight (``rag.api.cors``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from rag.api.auth import AuthGuard, Keyring
+from rag.api.cors import PreflightRefusal, cors_config
 from rag.api.deps import provide_metrics, provide_service
 from rag.api.errors import EXCEPTION_HANDLERS
 from rag.api.metrics import Metrics
@@ -27,20 +28,6 @@ from rag.api.service import Service
 from rag.api.sitecheck import SiteCheck, SiteCheckMiddleware
 from rag.config import Settings
 from rag.embed import Embedder
-
-
-def cors_config(settings: Settings, keyring: Keyring) -> CORSConfig | None:
-    """CORS for the configured origins plus every widget key's origins; None when there are none."""
-    origins = sorted(set(settings.cors_origins) | keyring.widget_origins())
-    if not origins:
-        return None
-    return CORSConfig(
-        allow_origins=origins,
-        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
-        allow_credentials=False,  # keys travel in a header, never cookies; also keeps "*" safe
-        expose_headers=["Retry-After", "X-Index-Version"],
-    )
 
 
 def site_check(settings: Settings, keyring: Keyring) -> SiteCheckMiddleware:
@@ -70,7 +57,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         finally:
             await anyio.to_thread.run_sync(service.close)
 
-    return Litestar(
+    cors = cors_config(set(settings.cors_origins) | keyring.widget_origins())
+    app = Litestar(
         route_handlers=[*ROUTES, document_router(settings.max_upload_bytes), *_widget_routes()],
         lifespan=[lifespan],
         state=State({"service": service, "metrics": metrics}),
@@ -81,13 +69,17 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         guards=[AuthGuard(settings, keyring)],
         middleware=[metrics.middleware, site_check(settings, keyring)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        cors_config=cors_config(settings, keyring),
+        cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
         # Logging is the process's business (`rag serve` configures it); Litestar's default config
         # would raise the root logger to INFO and flood the log with library chatter.
         logging_config=None,
         openapi_config=OpenAPIConfig(title="rag", version="1", description="Question answering with citations."),
     )
+    # Litestar's CORS middleware wraps the app outside all route middleware and answers preflights
+    # itself, so the JSON answer to refused ones has to sit in front of it, on the outermost handler.
+    app.asgi_handler = PreflightRefusal(app.asgi_handler, cors)
+    return app
 
 
 def create_app_from_env() -> Litestar:

@@ -89,14 +89,42 @@ async def test_cors_allow_list(make_settings: Any) -> None:
             assert "access-control-allow-credentials" not in r.headers
             assert "authorization" in r.headers["access-control-allow-headers"].lower()
         r = await client.options("/v1/ask", headers={"Origin": OTHER, **preflight})
-        assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
+        assert_error(r, 403, "origin_not_allowed")
+        assert "access-control-allow-origin" not in r.headers
         r = await client.post("/v1/ask", json=Q, headers=bearer("qk", Origin=OTHER))
         assert "access-control-allow-origin" not in r.headers
         r = await client.post("/v1/ask", json=Q, headers=bearer("qk", Origin="https://app.example"))
         assert r.headers["access-control-allow-origin"] == "https://app.example"
     async with app_client(make_settings()) as client:  # nothing configured: no cross-origin access at all
         r = await client.options("/v1/ask", headers={"Origin": OTHER, **preflight})
+        assert_error(r, 403, "origin_not_allowed")
         assert "access-control-allow-origin" not in r.headers
+        assert (await client.options("/v1/ask")).status_code == 204  # OPTIONS without an Origin is no preflight
+
+
+ACRM, ACRH = "Access-Control-Request-Method", "Access-Control-Request-Headers"
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({"Origin": OTHER, ACRM: "POST"}, "origin_not_allowed"),
+        ({"Origin": "null", ACRM: "POST"}, "origin_not_allowed"),
+        ({"Origin": OTHER}, "origin_not_allowed"),  # Litestar takes any OPTIONS with an Origin for a preflight
+        ({"Origin": OTHER, ACRM: "PUT"}, "origin_not_allowed"),  # the origin is checked first
+        ({"Origin": SITE, ACRM: "PUT"}, "cors_not_allowed"),
+        ({"Origin": SITE, ACRM: "post"}, "cors_not_allowed"),  # method names are case-sensitive
+        ({"Origin": SITE, ACRM: "POST", ACRH: "authorization, x-a"}, "cors_not_allowed"),
+    ],
+)
+async def test_refused_preflights_are_json_errors(make_settings: Any, headers: dict[str, str], code: str) -> None:
+    async with app_client(keyed(make_settings)) as client:
+        for path in ("/v1/ask", "/v1/documents", "/v1/nothing-here"):
+            r = await client.options(path, headers=headers)
+            assert_error(r, 403, code)
+            assert r.headers["content-type"] == "application/json"
+            assert not any(h.startswith("access-control-") for h in r.headers), r.headers
+            assert OTHER not in r.text  # the origin is not echoed
 
 
 async def test_rate_limits_per_key_with_retry_after(make_settings: Any) -> None:
