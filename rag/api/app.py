@@ -24,6 +24,7 @@ from rag.api.deps import provide_metrics, provide_service
 from rag.api.errors import EXCEPTION_HANDLERS
 from rag.api.metrics import Metrics
 from rag.api.routes import ROUTES, document_router
+from rag.api.routes.documents import MAX_FORM_PARTS
 from rag.api.service import Service
 from rag.api.sitecheck import SiteCheck, SiteCheckMiddleware
 from rag.config import Settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
+        multipart_form_part_limit=MAX_FORM_PARTS,
         # Logging is the process's business (`rag serve` configures it); Litestar's default config
         # would raise the root logger to INFO and flood the log with library chatter.
         logging_config=None,

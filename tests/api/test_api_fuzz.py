@@ -23,8 +23,10 @@ CHARS = st.one_of(
     st.sampled_from(list("\x00\x1b\n\r\t\u2028\ufeff\u200b[]1.?")),
 )
 TEXT = st.one_of(st.text(CHARS, max_size=60), st.text(CHARS, min_size=1, max_size=3).map(lambda s: s * 800))
+# JSON has no NaN or infinity: httpx refuses to encode them, so such an example never reached the server.
+NUMBER = st.floats(allow_nan=False, allow_infinity=False)
 JSON_VALUE = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), TEXT),
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), NUMBER, TEXT),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
     max_leaves=12,
 )

@@ -17,8 +17,10 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
+from multipart import ParserLimitReached
 
 from rag.api.deps import MetricsDep, ServiceDep
 from rag.api.errors import ApiError
@@ -35,6 +37,13 @@ ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multipart body
 RETRY_AFTER = 30  # seconds a client is asked to wait when the ingest queue is full
+# Parts of one multipart body (Litestar's default; an upload needs one). The parser also limits each
+# part's headers to 8 lines of 4 KB; a form over any of these is refused before its file is read.
+MAX_FORM_PARTS = 1000
+MULTIPART_LIMITS = (
+    f"the multipart body is over the limits of {MAX_FORM_PARTS} parts and 8 header lines of 4 KB per part;"
+    " send the document alone in the field 'file'"
+)
 
 
 @get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
@@ -44,14 +53,30 @@ async def list_documents(service: ServiceDep) -> dict[str, Any]:
 
 
 async def _read_upload(request: Request[Any, Any, Any], filename: str | None) -> tuple[str, bytes]:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
+    if request.content_type[0] == "multipart/form-data":  # Litestar lower-cases it, as media types ignore case
+        form = await _read_form(request)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ApiError(400, "missing_file", "send the document in a multipart field named 'file'")
         return upload.filename or filename or "", await upload.read()
     return filename or "", await request.body()
+
+
+async def _read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
+    # Litestar answers these with a 422 schema error, a 400 "Request Entity Too Large" or, for a text
+    # field in an unknown charset, a 500; here each is an upload error of its own, naming no content.
+    if not request.content_type[1].get("boundary"):
+        raise ApiError(400, "invalid_multipart", "the Content-Type multipart/form-data has no boundary parameter")
+    try:
+        return await request.form()
+    except ClientException as exc:
+        if isinstance(exc.__context__, ParserLimitReached):
+            raise ApiError(413, "multipart_too_large", MULTIPART_LIMITS) from None
+        if exc.status_code != 400:  # a body over the size limit (413) keeps its own answer
+            raise
+        raise ApiError(400, "invalid_multipart", "the body is not valid multipart/form-data") from None
+    except (UnicodeDecodeError, LookupError):  # a text field not in its declared charset, or an unknown one
+        raise ApiError(400, "invalid_multipart", "a form field is not text in its declared charset") from None
 
 
 def check_upload_size(size: int, settings: Settings) -> None:
