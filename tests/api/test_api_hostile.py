@@ -173,3 +173,67 @@ async def test_hostile_uploads_are_ingested_or_refused_and_the_rest_stays(make_s
         docs = {d["doc_id"] for d in (await client.get("/v1/documents")).json()["documents"]}
     accepted = {n for n, (_, reason) in HOSTILE.items() if reason is None}
     assert accepted | {"kazakhstan-uzbekistan.ru.txt", "passwd.txt", "win.ini.txt", "path.md"} == docs
+
+
+def multipart(parts: list[tuple[bytes, bytes]], boundary: bytes = b"b0und") -> bytes:
+    """A multipart/form-data body of (Content-Disposition parameters and other headers, value) parts."""
+    body = b"".join(b"--%s\r\nContent-Disposition: form-data; %s\r\n\r\n%s\r\n" % (boundary, h, v) for h, v in parts)
+    return body + b"--%s--\r\n" % boundary
+
+
+FILE_PART = (b'name="file"; filename="form.txt"', b"Text sent as a form.")
+FORM = "multipart/form-data; boundary=b0und"
+
+
+async def test_multipart_uploads_over_the_part_limit_are_413(make_settings: Any) -> None:
+    async with app_client(make_settings(), headers=SCRIPT) as client:
+        for fields, status in ((999, 201), (1000, 413), (5000, 413)):  # at most 1000 parts, the file's included
+            parts = [(b'name="f%d"' % n, b"SECRET-%d" % n) for n in range(fields)]
+            r = await client.post(
+                "/v1/documents", content=multipart([*parts, FILE_PART]), headers={"Content-Type": FORM}
+            )
+            if status == 201:
+                assert r.status_code == 201 and r.json()["doc_id"] == "form.txt", r.text
+            else:
+                assert_error(r, 413, "multipart_too_large")
+                assert "1000" in r.json()["error"]["message"] and "SECRET" not in r.text
+
+
+BAD = "invalid_multipart"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "code"),
+    [
+        ("multipart/form-data", multipart([FILE_PART]), BAD),  # no boundary
+        ("multipart/form-data; boundary=", multipart([FILE_PART]), BAD),
+        ('multipart/form-data; boundary=""', multipart([FILE_PART]), BAD),
+        ("multipart/form-data; charset=utf-8", multipart([FILE_PART]), BAD),
+        ("multipart/form-data; boundary=other", multipart([FILE_PART]), BAD),  # not the body's boundary
+        (FORM, b'--b0und\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n', BAD),  # cut off
+        (FORM, multipart([(b'name="note"\r\nContent-Type: text/plain; charset=no-such-charset', b"SECRET")]), BAD),
+        (FORM, multipart([(b'name="note"', b"SECRET \xff\xfe")]), BAD),  # a text field that is not UTF-8
+        (
+            FORM,
+            multipart([(b'name="file"; filename="a.txt"\r\n' + b"X-Pad: 1\r\n" * 8, b"SECRET")]),
+            "multipart_too_large",
+        ),
+        (FORM, multipart([(b'name="file"; filename="%s.txt"' % (b"S" * 5000), b"SECRET")]), "multipart_too_large"),
+    ],
+)
+async def test_malformed_multipart_uploads_are_json_errors(
+    make_settings: Any, content_type: str, body: bytes, code: str
+) -> None:
+    async with app_client(make_settings(), headers=SCRIPT) as client:
+        r = await client.post("/v1/documents?filename=q.txt", content=body, headers={"Content-Type": content_type})
+        assert_error(r, 400 if code == BAD else 413, code)
+        assert "SECRET" not in r.text and "Traceback" not in r.text
+        docs = [d["doc_id"] for d in (await client.get("/v1/documents")).json()["documents"]]
+        assert docs == ["kazakhstan-uzbekistan.ru.txt"]
+
+
+async def test_media_type_names_are_case_insensitive(make_settings: Any) -> None:
+    async with app_client(make_settings(), headers=SCRIPT) as client:
+        headers = {"Content-Type": "Multipart/Form-Data; Boundary=b0und"}
+        r = await client.post("/v1/documents?filename=raw.txt", content=multipart([FILE_PART]), headers=headers)
+        assert r.status_code == 201 and r.json()["doc_id"] == "form.txt", r.text  # read as a form, not as raw.txt
