@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi import ResponseSpec
 
 from rag.errors import RagError
 
@@ -72,6 +74,34 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = dict(headers or {})
+
+
+class ErrorDetail(msgspec.Struct):
+    """What went wrong: a stable ``code`` and a ``message`` for people."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct):
+    """The body of every error response, as the OpenAPI schema documents it."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int, keyed: bool = True) -> dict[int, ResponseSpec]:
+    """OpenAPI responses with the error body for ``statuses``, for 400 (any route: a foreign Host
+    name) and, on routes that need a key, for 401, 403 and 429; they replace Litestar's own 400,
+    which describes a body this API never sends."""
+    every = sorted({400, *statuses, *((401, 403, 429) if keyed else ())})
+    return {
+        s: ResponseSpec(
+            data_container=ErrorBody,
+            description=f"{HTTPStatus(s).phrase}: the error's code and message (docs/api.md lists the codes)",
+            generate_examples=False,
+        )
+        for s in every
+    }
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

@@ -1,16 +1,18 @@
 """The OpenAPI schema states the request limits this server enforces, so clients and test
-generators (schemathesis) know them.
+generators (schemathesis) know them, and what else Litestar cannot read off the handlers: the
+body of an upload, which the handler reads itself, and the streamed answers of ``/v1/ask`` and
+``/v1/chat/completions``.
 
 The limits are settings (``RAG_MAX_QUESTION_CHARS``, ``RAG_MAX_TOP_K``, ``RAG_MAX_BODY_BYTES``,
 ``RAG_MAX_UPLOAD_BYTES``, the generators a request may pick), so they cannot be ``msgspec.Meta``
 constraints on the request Structs: those are fixed when the module is imported, and msgspec would
 enforce them itself, as a ``422 invalid_request``, instead of the documented ``400
 question_too_long`` or ``invalid_top_k`` that ``rag.validate`` gives the CLI and the API alike. So
-the checks stay where they are and :func:`state_limits` writes the same numbers into the schema
+the checks stay where they are and :func:`complete_schema` writes the same numbers into the schema
 Litestar generated for one app, once, when the app is built.
 
-Where the two differ, the server is the looser one: a question is measured after surrounding
-whitespace is removed, so ``"x" * 2000 + " "`` passes although its ``maxLength`` is 2000.
+A question is measured after surrounding whitespace is removed, so ``"x" * 2000 + " "`` passes
+although its ``maxLength`` is 2000; a blank one (``" "``) is refused, which ``minLength`` cannot say.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIFormat,
     OpenAPIMediaType,
+    OpenAPIResponse,
     OpenAPIType,
     Operation,
     Reference,
@@ -36,12 +39,27 @@ from rag.api.routes.search import SearchRequest
 from rag.config import SEARCH_MODES, Settings
 
 JSON_ROUTES = ("/v1/ask", "/v1/search", "/v1/chat/completions")
+# Routes that stream with "stream": true, and the names of their events (None: unnamed, as OpenAI's).
+STREAMS = {"/v1/ask": ["delta", "citations", "done", "error"], "/v1/chat/completions": None}
 
 
-def state_limits(schema: OpenAPI, settings: Settings) -> None:
-    """Write the limits of ``settings`` into ``schema`` (an app's generated OpenAPI document)."""
-    s, structs = settings, schema.components.schemas
-    ask, search, chat = (structs[c.__name__] for c in (AskRequest, SearchRequest, ChatRequest))
+def complete_schema(schema: OpenAPI, settings: Settings) -> None:
+    """Write the limits of ``settings``, the upload's body and the streams into ``schema`` (an
+    app's generated OpenAPI document)."""
+    _field_limits(schema, settings)
+    for path in JSON_ROUTES:
+        body = _operation(schema, path).request_body
+        if isinstance(body, RequestBody):
+            body.description = f"A JSON object of at most {settings.max_body_bytes} bytes (413 body_too_large)."
+    _operation(schema, PREFIX).request_body = upload_body(settings)
+    for path, names in STREAMS.items():
+        answer = (_operation(schema, path).responses or {})["200"]
+        if isinstance(answer, OpenAPIResponse) and answer.content is not None:
+            answer.content["text/event-stream"] = OpenAPIMediaType(schema=sse_event(names))
+
+
+def _field_limits(schema: OpenAPI, s: Settings) -> None:
+    ask, search, chat = (schema.components.schemas[c.__name__] for c in (AskRequest, SearchRequest, ChatRequest))
     longest = s.max_question_chars
     chars = f"at most {longest} characters once surrounding whitespace is removed, and not blank"
     for struct, text in ((ask, "question"), (search, "query")):
@@ -53,11 +71,28 @@ def state_limits(schema: OpenAPI, settings: Settings) -> None:
     _limit(ask, "generator", OpenAPIType.STRING, "One of the generators /v1/models lists.", enum=offered)
     _limit(search, "mode", OpenAPIType.STRING, f"{s.search_mode} when left out.", enum=list(SEARCH_MODES))
     chat.description = f"The question is the text of the last message with role 'user': {chars}."
-    for path in JSON_ROUTES:
-        body = _operation(schema, path).request_body
-        if isinstance(body, RequestBody):
-            body.description = f"A JSON object of at most {s.max_body_bytes} bytes (413 body_too_large)."
-    _operation(schema, PREFIX).request_body = upload_body(s)
+    messages = chat.properties["messages"] if chat.properties else None
+    if isinstance(messages, Schema):  # no user message with text is 400 invalid_input
+        messages.min_items = 1
+        content = Schema(
+            one_of=[Schema(type=OpenAPIType.STRING, min_length=1), Schema(type=OpenAPIType.ARRAY, min_items=1)]
+        )
+        messages.contains = Schema(
+            type=OpenAPIType.OBJECT,
+            properties={"role": Schema(const="user"), "content": content},
+            required=["role", "content"],
+        )
+
+
+def sse_event(names: list[str] | None) -> Schema:
+    """One Server-Sent Event of a stream (its ``event`` name and its ``data``, a JSON text)."""
+    event = Schema(type=OpenAPIType.STRING, enum=names) if names else Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        properties={"event": event, "data": Schema(type=OpenAPIType.STRING)},
+        required=["data"],
+        description='With "stream": true, one Server-Sent Event; docs/api.md describes each.',
+    )
 
 
 def upload_body(settings: Settings) -> RequestBody:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rag.config import SEARCH_MODES
-from tests.api.conftest import SCRIPT, app_client
+from tests.api.conftest import SCRIPT, app_client, parse_sse
 
 pytestmark = pytest.mark.asyncio
 
@@ -45,6 +45,11 @@ async def test_the_schema_states_the_limits_that_are_enforced(make_settings: Any
         assert branch(search["mode"], "string")["enum"] == list(SEARCH_MODES)
         chat = schema["components"]["schemas"]["ChatRequest"]["properties"]
         assert branch(chat["top_k"], "integer") == top_k
+        assert (
+            chat["messages"]["minItems"] == 1 and chat["messages"]["contains"]["properties"]["role"]["const"] == "user"
+        )
+        chat_body = {"messages": [{"role": "assistant", "content": "Ташкент"}]}
+        assert_error(await client.post("/v1/chat/completions", json=chat_body), 400, "invalid_input")
 
         upload = schema["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
         biggest = upload["multipart/form-data"]["schema"]["properties"]["file"]["maxLength"]
@@ -65,3 +70,69 @@ async def test_the_default_limits_are_in_the_schema(make_settings: Any) -> None:
     upload = schema["paths"]["/v1/documents"]["post"]["requestBody"]
     assert upload["content"]["multipart/form-data"]["schema"]["properties"]["file"]["maxLength"] == 50_000_000
     assert "1000000 bytes" in schema["paths"]["/v1/ask"]["post"]["requestBody"]["description"]
+
+
+def conforms(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
+    """Whether ``value`` fits ``schema`` (the JSON Schema subset the error responses use)."""
+    if "$ref" in schema:
+        return conforms(value, root["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], root)
+    kind = schema.get("type")
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "object":
+        props = schema.get("properties", {})
+        return (
+            isinstance(value, dict)
+            and all(k in value for k in schema.get("required", []))
+            and all(conforms(v, props[k], root) for k, v in value.items() if k in props)
+        )
+    return kind is None
+
+
+# One real error of each operation: (method, path template, path, request arguments, status).
+ERRORS = [
+    ("post", "/v1/ask", "/v1/ask", {"json": {"question": "Кто?", "top_k": 0}}, 400),
+    ("post", "/v1/ask", "/v1/ask", {"json": {"question": 42}}, 422),
+    ("post", "/v1/ask", "/v1/ask", {"json": {"question": "Кто?"}, "headers": {"Authorization": "Bearer no"}}, 401),
+    ("post", "/v1/search", "/v1/search", {"content": b""}, 400),
+    ("post", "/v1/search", "/v1/search", {"json": {"query": "q" * 3000}}, 413),
+    ("post", "/v1/chat/completions", "/v1/chat/completions", {"json": {"messages": []}}, 400),
+    ("get", "/v1/models", "/v1/models", {"headers": {"Authorization": ""}}, 401),
+    ("get", "/v1/documents", "/v1/documents", {"headers": {"Authorization": "Bearer qk"}}, 403),
+    ("post", "/v1/documents", "/v1/documents", {"files": {"file": ("a.png", b"\x89PNG")}}, 415),
+    ("post", "/v1/documents", "/v1/documents", {"content": b"x"}, 400),
+    ("delete", "/v1/documents/{doc_id}", "/v1/documents/nothing.txt", {}, 404),
+    ("get", "/v1/jobs/{job_id}", "/v1/jobs/nothing", {}, 404),
+    ("get", "/healthz", "/healthz", {"headers": {"Host": "rebound.example"}}, 400),
+]
+
+
+async def test_errors_are_documented_with_the_body_they_have(make_settings: Any) -> None:
+    settings = make_settings(api_keys=("qk",), admin_keys=("ak",), allowed_hosts=("rag.example",), max_body_bytes=2000)
+    async with app_client(settings, headers={"Authorization": "Bearer ak"}) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+        for method, template, path, kwargs, status in ERRORS:
+            r = await client.request(method.upper(), path, **kwargs)
+            assert r.status_code == status, (method, path, r.text)
+            documented = schema["paths"][template][method]["responses"]
+            assert str(status) in documented, (method, path, status, sorted(documented))
+            body = documented[str(status)]["content"]["application/json"]["schema"]
+            assert conforms(r.json(), body, schema), (method, path, body)
+            assert not conforms({"status_code": status, "detail": "x"}, body, schema)  # not Litestar's own shape
+
+
+async def test_streamed_answers_are_documented(make_settings: Any) -> None:
+    async with app_client(make_settings()) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+        for path, body in (
+            ("/v1/ask", {"question": "Ташкент", "stream": True}),
+            ("/v1/chat/completions", {"messages": [{"role": "user", "content": "Ташкент"}], "stream": True}),
+        ):
+            r = await client.post(path, json=body)
+            assert r.status_code == 200
+            media_type = r.headers["content-type"].split(";")[0]
+            documented = schema["paths"][path]["post"]["responses"]["200"]["content"]
+            assert media_type in documented, (path, media_type)
+            names = documented[media_type]["schema"]["properties"]["event"].get("enum")
+            events = parse_sse(r.text)
+            assert events and all(names is None or e.event in names for e in events), (path, names, events[:3])

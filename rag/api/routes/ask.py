@@ -28,6 +28,7 @@ from rag import validate
 from rag.answer.generate import offered_generator
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.api.deps import MetricsDep, ServiceDep
+from rag.api.errors import error_responses
 from rag.api.streaming import SSE_HEADERS, sse
 from rag.text.tokens import count_tokens
 
@@ -41,7 +42,13 @@ class AskRequest(msgspec.Struct):
     stream: bool = False
 
 
-@post("/v1/ask", status_code=200, summary="Answer a question with citations", tags=["answers"])
+@post(
+    "/v1/ask",
+    status_code=200,
+    summary="Answer a question with citations",
+    tags=["answers"],
+    responses=error_responses(413, 422, 502, 503),
+)
 async def ask(
     request: Request[Any, Any, Any], data: JSONBody[AskRequest], service: ServiceDep, metrics: MetricsDep
 ) -> Response[Any]:

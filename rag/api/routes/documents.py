@@ -19,11 +19,12 @@ import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.exceptions import ClientException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from multipart import ParserLimitReached
 
 from rag.api.deps import MetricsDep, ServiceDep
-from rag.api.errors import ApiError
+from rag.api.errors import ApiError, error_responses
 from rag.api.jobs import QueueFullError
 from rag.api.metrics import Metrics
 from rag.api.service import Service
@@ -37,6 +38,11 @@ ADMIN = {"admin": True}
 PREFIX = "/v1/documents"  # the Router built by document_router() mounts these handlers here
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file in a multipart body
 RETRY_AFTER = 30  # seconds a client is asked to wait when the ingest queue is full
+JOB_ACCEPTED = ResponseSpec(
+    data_container=dict[str, Any],
+    description='Ingested in the background: {"doc_id", "job_id", "status", "url"}; Location names the job',
+    generate_examples=False,
+)
 # Parts of one multipart body (Litestar's default; an upload needs one). The parser also limits each
 # part's headers to 8 lines of 4 KB; a form over any of these is refused before its file is read.
 MAX_FORM_PARTS = 1000
@@ -46,7 +52,7 @@ MULTIPART_LIMITS = (
 )
 
 
-@get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"])
+@get("/", opt=ADMIN, summary="List indexed documents", tags=["documents"], responses=error_responses())
 async def list_documents(service: ServiceDep) -> dict[str, Any]:
     """``{"documents": [{"doc_id", "source", "title", "chunks", "chars", "hash", "pages"?}, ...]}``."""
     return {"documents": await anyio.to_thread.run_sync(service.documents)}
@@ -85,7 +91,14 @@ def check_upload_size(size: int, settings: Settings) -> None:
         raise InputError(f"the upload is over the limit of {settings.max_upload_bytes} bytes", code="upload_too_large")
 
 
-@post("/", opt=ADMIN, status_code=201, summary="Upload and ingest a document", tags=["documents"])
+@post(
+    "/",
+    opt=ADMIN,
+    status_code=201,
+    summary="Upload and ingest a document",
+    tags=["documents"],
+    responses={**error_responses(413, 415, 503, 507), 202: JOB_ACCEPTED},
+)
 async def upload_document(
     request: Request[Any, Any, Any], service: ServiceDep, metrics: MetricsDep, filename: FromQuery[str | None] = None
 ) -> Response[dict[str, Any]]:
@@ -122,7 +135,14 @@ def _ingest(
     return report
 
 
-@delete("/{doc_id:path}", opt=ADMIN, status_code=200, summary="Remove a document", tags=["documents"])
+@delete(
+    "/{doc_id:path}",
+    opt=ADMIN,
+    status_code=200,
+    summary="Remove a document",
+    tags=["documents"],
+    responses=error_responses(404, 503, 507),
+)
 async def delete_document(doc_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
     """Drop one document from the index; 404 if it is not there."""
     doc_id = doc_id.lstrip("/")

@@ -8,10 +8,16 @@ from litestar import get
 from litestar.params import FromPath
 
 from rag.api.deps import ServiceDep
-from rag.api.errors import ApiError
+from rag.api.errors import ApiError, error_responses
 
 
-@get("/v1/jobs/{job_id:str}", opt={"admin": True}, summary="An upload job's progress and result", tags=["documents"])
+@get(
+    "/v1/jobs/{job_id:str}",
+    opt={"admin": True},
+    summary="An upload job's progress and result",
+    tags=["documents"],
+    responses=error_responses(404),
+)
 async def get_job(job_id: FromPath[str], service: ServiceDep) -> dict[str, Any]:
     """``{"id", "status": queued|running|done|failed, "doc_id", "bytes", "progress": {"stage", "done",
     "total"}, "created", "updated", "result": {"doc_id", "report"} | null, "error": {"code", "message"} | null}``."""

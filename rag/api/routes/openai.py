@@ -26,6 +26,7 @@ from rag import validate
 from rag.answer.generate import offered_generators
 from rag.answer.pipeline import answer_question, stream_answer
 from rag.api.deps import MetricsDep, ServiceDep
+from rag.api.errors import error_responses
 from rag.api.streaming import SSE_HEADERS, sse
 from rag.errors import InputError
 from rag.text.tokens import count_tokens
@@ -64,14 +65,20 @@ def last_user_text(messages: list[ChatMessage]) -> str:
     raise InputError("no user message: the last message with role 'user' is the question")
 
 
-@get("/v1/models", summary="Generators, listed as models", tags=["openai"])
+@get("/v1/models", summary="Generators, listed as models", tags=["openai"], responses=error_responses())
 async def list_models(service: ServiceDep) -> dict[str, Any]:
     """Every generator a request may pick, as an OpenAI model object; the default one first."""
     names = offered_generators(service.settings)
     return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "rag"} for n in names]}
 
 
-@post("/v1/chat/completions", status_code=200, summary="OpenAI-compatible chat completion", tags=["openai"])
+@post(
+    "/v1/chat/completions",
+    status_code=200,
+    summary="OpenAI-compatible chat completion",
+    tags=["openai"],
+    responses=error_responses(413, 422, 502, 503),
+)
 async def chat_completions(
     request: Request[Any, Any, Any], data: JSONBody[ChatRequest], service: ServiceDep, metrics: MetricsDep
 ) -> Response[Any]:

@@ -11,6 +11,7 @@ from litestar.params import JSONBody
 
 from rag import validate
 from rag.api.deps import ServiceDep
+from rag.api.errors import error_responses
 
 
 class SearchRequest(msgspec.Struct):
@@ -21,7 +22,13 @@ class SearchRequest(msgspec.Struct):
     mode: str | None = None
 
 
-@post("/v1/search", status_code=200, summary="Retrieve passages", tags=["search"])
+@post(
+    "/v1/search",
+    status_code=200,
+    summary="Retrieve passages",
+    tags=["search"],
+    responses=error_responses(413, 422, 503),
+)
 async def search(data: JSONBody[SearchRequest], service: ServiceDep) -> Response[dict[str, Any]]:
     """``{"passages": [...]}``, best first."""
     s = service.settings
