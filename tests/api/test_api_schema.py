@@ -136,3 +136,13 @@ async def test_streamed_answers_are_documented(make_settings: Any) -> None:
             names = documented[media_type]["schema"]["properties"]["event"].get("enum")
             events = parse_sse(r.text)
             assert events and all(names is None or e.event in names for e in events), (path, names, events[:3])
+
+
+async def test_options_lists_the_methods_the_schema_has(make_settings: Any) -> None:
+    async with app_client(make_settings()) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+        for template, operations in schema["paths"].items():
+            path = template.replace("{doc_id}", "a.txt").replace("{job_id}", "j1")
+            r = await client.options(path)
+            assert r.status_code == 204, (path, r.text)
+            assert sorted(r.headers["allow"].split(", ")) == sorted([*(m.upper() for m in operations), "OPTIONS"]), path
