@@ -32,8 +32,8 @@ from bench import synthetic
 from rag.config import Settings, load_settings
 from rag.embed import get_embedder
 from rag.ingest.chunk import chunk_document
+from rag.ingest.index import _chunking, update_index
 from rag.ingest.load import load_bytes
-from rag.ingest.pipeline import _chunking, update_index
 from rag.search.retrieve import CANDIDATES, Retriever
 from rag.store import Change, open_store
 

@@ -16,22 +16,22 @@ Q = {"question": "Какой товарооборот?"}
 
 
 async def test_a_full_disk_fails_the_upload_cleanly_and_recovers(make_settings: Any, monkeypatch: Any) -> None:
-    import rag.ingest.pipeline as pipeline
+    import rag.ingest.index as index
 
-    real = pipeline.embed_passages
+    real = index.embed_passages
 
     def disk_full(*args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     settings = make_settings()
     async with app_client(settings, headers=SCRIPT) as client:
-        monkeypatch.setattr(pipeline, "embed_passages", disk_full)
+        monkeypatch.setattr(index, "embed_passages", disk_full)
         r = await client.post("/v1/documents?filename=note.txt", content="Заметка о мосте.".encode())
         assert r.status_code == 507 and r.json()["error"]["code"] == "storage_error", r.text
         assert str(settings.index_dir) not in r.text
         assert (await client.post("/v1/ask", json=Q)).status_code == 200  # the old index still serves
         assert not list((settings.index_dir / "uploads").glob("*.json"))  # nothing half-kept
-        monkeypatch.setattr(pipeline, "embed_passages", real)  # the disk has room again
+        monkeypatch.setattr(index, "embed_passages", real)  # the disk has room again
         r = await client.post("/v1/documents?filename=note.txt", content="Заметка о мосте.".encode())
         assert r.status_code == 201, r.text
 

@@ -86,12 +86,12 @@ def test_deleting_the_document_forgets_its_bytes(settings: Settings) -> None:
 
 def test_a_failed_ingest_restores_the_previous_upload(settings: Settings, monkeypatch: Any) -> None:
     upload(settings)
-    import rag.ingest.pipeline as pipeline
+    import rag.ingest.index as index
 
     def full(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pipeline, "embed_passages", full)
+    monkeypatch.setattr(index, "embed_passages", full)
     with pytest.raises(StorageError, match="No space left"):
         upload(settings, data="Совсем другой текст про мост.\n".encode())
     assert uploads.read(settings.index_dir, NAME) == NOTE
