@@ -24,12 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import fuse  # noqa: E402
 from rag.config import load_settings, replace  # noqa: E402
 from rag.embed import get_embedder  # noqa: E402
 from rag.evals.retrieval import run_retrieval  # noqa: E402
 from rag.evals.squad import load_squad  # noqa: E402
 from rag.ingest.pipeline import ingest_paths, update_index  # noqa: E402
+from rag.search import fuse  # noqa: E402
 from rag.search.retrieve import open_retriever  # noqa: E402
 
 
