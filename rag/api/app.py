@@ -23,7 +23,7 @@ from rag.api.cors import PreflightRefusal, cors_config
 from rag.api.deps import provide_metrics, provide_service
 from rag.api.errors import EXCEPTION_HANDLERS
 from rag.api.metrics import Metrics
-from rag.api.openapi import complete_schema
+from rag.api.openapi import complete_schema, state_security
 from rag.api.routes import ROUTES, document_router
 from rag.api.routes.documents import MAX_FORM_PARTS
 from rag.api.service import Service
@@ -83,6 +83,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
     # itself, so the JSON answer to refused ones has to sit in front of it, on the outermost handler.
     app.asgi_handler = PreflightRefusal(app.asgi_handler, cors)
     complete_schema(app.openapi_schema, settings)
+    state_security(app.openapi_schema, app.routes, keyed=not keyring.open)
     return app
 
 

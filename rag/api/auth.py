@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,15 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+def key_needed(path: str, opt: Mapping[str, Any]) -> str | None:
+    """The key a keyed service asks for on ``path`` (a route with options ``opt``): "admin",
+    "query" (any key: query, widget or admin), or None for public routes. The OpenAPI schema's
+    ``security`` is written from this too."""
+    if is_public(path) or opt.get("exclude_from_auth"):
+        return None
+    return "admin" if opt.get("admin") else "query"
+
+
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The token of an ``Authorization: Bearer`` header, if any."""
     header = connection.headers.get("authorization", "")
@@ -111,10 +121,11 @@ class AuthGuard:
         self.limiter = limiter or RateLimiter()
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler) -> None:
-        if is_public(connection.scope["path"]) or route_handler.opt.get("exclude_from_auth"):
+        needed = key_needed(connection.scope["path"], route_handler.opt)
+        if needed is None:
             return
         caller = self.authenticate(connection)
-        if route_handler.opt.get("admin") and caller.role not in ("admin", "open"):
+        if needed == "admin" and caller.role not in ("admin", "open"):
             raise ApiError(403, "forbidden", "this route needs an admin key")
         s = self.settings
         if caller.role == "widget":

@@ -1,7 +1,7 @@
 """The OpenAPI schema states the request limits this server enforces, so clients and test
 generators (schemathesis) know them, and what else Litestar cannot read off the handlers: the
-body of an upload, which the handler reads itself, and the streamed answers of ``/v1/ask`` and
-``/v1/chat/completions``.
+body of an upload, which the handler reads itself, the streamed answers of ``/v1/ask`` and
+``/v1/chat/completions``, and which operations need a key (:func:`state_security`).
 
 The limits are settings (``RAG_MAX_QUESTION_CHARS``, ``RAG_MAX_TOP_K``, ``RAG_MAX_BODY_BYTES``,
 ``RAG_MAX_UPLOAD_BYTES``, the generators a request may pick), so they cannot be ``msgspec.Meta``
@@ -17,6 +17,7 @@ although its ``maxLength`` is 2000; a blank one (``" "``) is refused, which ``mi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from litestar.openapi.spec import (
@@ -29,9 +30,12 @@ from litestar.openapi.spec import (
     Reference,
     RequestBody,
     Schema,
+    SecurityScheme,
 )
+from litestar.routes import BaseRoute, HTTPRoute
 
 from rag.answer.generate import offered_generators
+from rag.api.auth import key_needed
 from rag.api.routes.ask import AskRequest
 from rag.api.routes.documents import MAX_FORM_PARTS, PREFIX
 from rag.api.routes.openai import ChatRequest
@@ -41,6 +45,14 @@ from rag.config import SEARCH_MODES, Settings
 JSON_ROUTES = ("/v1/ask", "/v1/search", "/v1/chat/completions")
 # Routes that stream with "stream": true, and the names of their events (None: unnamed, as OpenAI's).
 STREAMS = {"/v1/ask": ["delta", "citations", "done", "error"], "/v1/chat/completions": None}
+BEARER = "bearer"
+BEARER_SCHEME = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    description="An API key, sent as 'Authorization: Bearer <key>': a query key (RAG_API_KEYS), a widget key "
+    "from one of its page origins (RAG_WIDGET_KEYS), or an admin key (RAG_ADMIN_KEYS), which operations "
+    "naming the role 'admin' need. A missing or unknown key is 401 unauthorized, a key without the role 403.",
+)
 
 
 def complete_schema(schema: OpenAPI, settings: Settings) -> None:
@@ -56,6 +68,26 @@ def complete_schema(schema: OpenAPI, settings: Settings) -> None:
         answer = (_operation(schema, path).responses or {})["200"]
         if isinstance(answer, OpenAPIResponse) and answer.content is not None:
             answer.content["text/event-stream"] = OpenAPIMediaType(schema=sse_event(names))
+
+
+def state_security(schema: OpenAPI, routes: Iterable[BaseRoute], keyed: bool) -> None:
+    """An HTTP bearer scheme, and on each operation of ``routes`` the key the auth guard asks for:
+    any key, or an admin key (the role "admin", which OpenAPI 3.1 allows on any scheme); none on
+    public operations, and none at all when no keys are configured (``keyed`` False)."""
+    if not keyed:
+        return
+    schema.components.security_schemes = {BEARER: BEARER_SCHEME}
+    for route in routes:
+        path = route.path_format or "/"
+        item = (schema.paths or {}).get(path)
+        if item is None or not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            needed = key_needed(path, handler.opt)
+            for method in handler.http_methods:
+                operation = getattr(item, method.lower(), None)
+                if isinstance(operation, Operation) and needed is not None:
+                    operation.security = [{BEARER: ["admin"] if needed == "admin" else []}]
 
 
 def _field_limits(schema: OpenAPI, s: Settings) -> None:

@@ -146,3 +146,54 @@ async def test_options_lists_the_methods_the_schema_has(make_settings: Any) -> N
             r = await client.options(path)
             assert r.status_code == 204, (path, r.text)
             assert sorted(r.headers["allow"].split(", ")) == sorted([*(m.upper() for m in operations), "OPTIONS"]), path
+
+
+async def test_the_schema_says_which_key_each_operation_needs(make_settings: Any) -> None:
+    """Every operation the schema marks as needing a key is refused without one, and only those;
+    those that need an admin key are refused a query key."""
+    settings = make_settings(api_keys=("qk",), admin_keys=("ak",), widget_keys=("wk@https://site.example",))
+    async with app_client(settings, headers=SCRIPT) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+        assert schema["openapi"].startswith("3.1")  # role names in a bearer requirement need 3.1
+        scheme = schema["components"]["securitySchemes"]["bearer"]
+        assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+        needs = {}
+        for template, operations in schema["paths"].items():
+            path = template.replace("{doc_id}", "nothing.txt").replace("{job_id}", "j1")
+            for method, operation in operations.items():
+                security = operation.get("security")
+                assert security in (None, [{"bearer": []}], [{"bearer": ["admin"]}]), (method, template, security)
+                needs[f"{method.upper()} {template}"] = security[0]["bearer"] if security else None
+                assert ("401" in operation["responses"]) == bool(security), (method, template)
+                anonymous = await client.request(method.upper(), path)
+                if security is None:
+                    assert anonymous.status_code not in (401, 403), (method, template, anonymous.text)
+                    continue
+                assert_error(anonymous, 401, "unauthorized")
+                query = await client.request(method.upper(), path, headers={"Authorization": "Bearer qk"})
+                admin = await client.request(method.upper(), path, headers={"Authorization": "Bearer ak"})
+                assert admin.status_code not in (401, 403), (method, template, admin.text)
+                if security == [{"bearer": ["admin"]}]:
+                    assert_error(query, 403, "forbidden")
+                else:
+                    assert query.status_code not in (401, 403), (method, template, query.text)
+    assert needs == {
+        "POST /v1/ask": [],
+        "POST /v1/search": [],
+        "POST /v1/chat/completions": [],
+        "GET /v1/models": [],
+        "GET /v1/documents": ["admin"],
+        "POST /v1/documents": ["admin"],
+        "DELETE /v1/documents/{doc_id}": ["admin"],
+        "GET /v1/jobs/{job_id}": ["admin"],
+        "GET /healthz": None,
+        "GET /readyz": None,
+        "GET /metrics": None,
+    }
+
+
+async def test_a_server_without_keys_asks_for_none_in_its_schema(make_settings: Any) -> None:
+    async with app_client(make_settings()) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+    assert "securitySchemes" not in schema.get("components", {})
+    assert not [(p, m) for p, ops in schema["paths"].items() for m, op in ops.items() if "security" in op]
