@@ -32,10 +32,10 @@ from rag.config import Settings
 from rag.embed import Embedder
 
 
-def site_check(settings: Settings, keyring: Keyring) -> SiteCheckMiddleware:
+def site_check(settings: Settings, keyring: Keyring) -> SiteCheck:
     """Host names and cross-site writes (see ``rag.api.sitecheck``)."""
     origins = set(settings.cors_origins) | keyring.widget_origins()
-    return SiteCheckMiddleware(SiteCheck(settings.allowed_hosts, keyed=not keyring.open, origins=origins))
+    return SiteCheck(settings.allowed_hosts, keyed=not keyring.open, origins=origins)
 
 
 def _widget_routes() -> list[Any]:
@@ -60,6 +60,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             await anyio.to_thread.run_sync(service.close)
 
     cors = cors_config(set(settings.cors_origins) | keyring.widget_origins())
+    site = site_check(settings, keyring)
     app = Litestar(
         route_handlers=[*ROUTES, document_router(settings.max_upload_bytes), *_widget_routes()],
         lifespan=[lifespan],
@@ -69,7 +70,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             "metrics": Provide(provide_metrics, sync_to_thread=False),
         },
         guards=[AuthGuard(settings, keyring)],
-        middleware=[metrics.middleware, site_check(settings, keyring)],
+        middleware=[metrics.middleware, SiteCheckMiddleware(site)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
@@ -80,8 +81,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         openapi_config=OpenAPIConfig(title="rag", version="1", description="Question answering with citations."),
     )
     # Litestar's CORS middleware wraps the app outside all route middleware and answers preflights
-    # itself, so the JSON answer to refused ones has to sit in front of it, on the outermost handler.
-    app.asgi_handler = PreflightRefusal(app.asgi_handler, cors)
+    # itself, so the JSON answer to refused ones (a foreign Host name among them: the site check is
+    # route middleware) has to sit in front of it, on the outermost handler.
+    app.asgi_handler = PreflightRefusal(app.asgi_handler, cors, site)
     complete_schema(app.openapi_schema, settings)
     state_security(app.openapi_schema, app.routes, keyed=not keyring.open)
     return app

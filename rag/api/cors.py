@@ -2,9 +2,12 @@
 
 Litestar's CORS middleware adds the headers for allowed origins, but answers a preflight it refuses
 with a ``text/plain`` ``400 Disallowed CORS ...``: the one error of the API that was not a JSON
-body. :class:`PreflightRefusal` sits in front of it and answers those preflights itself, with the
-same checks in the same order (origin, method, requested headers):
+body. It also answers every preflight before any route middleware runs, so before the Host check
+against DNS rebinding (``rag.api.sitecheck``). :class:`PreflightRefusal` sits in front of it and
+refuses those preflights itself:
 
+* ``400 host_not_allowed``: the ``Host`` header names a host the server does not answer to. This is
+  checked first, as for every other request, and the answer is the same JSON error they get.
 * ``403 origin_not_allowed``: the origin is not on the allow-list (``RAG_CORS_ORIGINS`` and the
   widget keys' origins), or there is no allow-list at all. It is the code a widget key gets from a
   foreign origin, and 403 rather than 400 because the request is well formed and understood: this
@@ -13,8 +16,9 @@ same checks in the same order (origin, method, requested headers):
 * ``403 cors_not_allowed``: an allowed origin asks for a method or a header that cross-origin
   requests may not use.
 
-Neither answer carries ``Access-Control-Allow-Origin`` or echoes the origin. Preflights that pass
-go on to Litestar unchanged, as do all other requests.
+The two 403s are Litestar's checks, in its order (origin, method, requested headers). No refusal
+carries ``Access-Control-Allow-Origin`` or echoes the origin. Preflights that pass go on to
+Litestar unchanged, as do all other requests.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from litestar.datastructures import Headers
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from rag.api.errors import error_body
+from rag.api.errors import ApiError, error_body
+from rag.api.sitecheck import SiteCheck, scope_headers
 
 
 def cors_config(origins: set[str]) -> CORSConfig | None:
@@ -60,23 +65,35 @@ def refusal(config: CORSConfig | None, headers: Headers) -> tuple[str, str] | No
 
 
 class PreflightRefusal:
-    """ASGI app in front of Litestar's CORS handling: refused preflights get a JSON 403."""
+    """ASGI app in front of Litestar's CORS handling: refused preflights get a JSON error."""
 
-    def __init__(self, app: ASGIApp, config: CORSConfig | None) -> None:
-        self.app, self.config = app, config
+    def __init__(self, app: ASGIApp, config: CORSConfig | None, site: SiteCheck) -> None:
+        self.app, self.config, self.site = app, config, site
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Litestar takes any OPTIONS request with an Origin for a preflight; so does this check.
         if scope["type"] == "http" and scope.get("method") == "OPTIONS":
             headers = Headers.from_scope(scope)
-            found = refusal(self.config, headers) if "origin" in headers else None
-            if found is not None:
-                response = ASGIResponse(
-                    body=msgspec.json.encode(error_body(*found)),
-                    status_code=403,
-                    media_type="application/json",
-                    headers={"Vary": "Origin"},  # the answer depends on the Origin: no cache may reuse it
-                )
-                await response(scope, receive, send)
-                return
+            if "origin" in headers:
+                response = self._refuse(scope, headers)
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+    def _refuse(self, scope: Scope, headers: Headers) -> ASGIResponse | None:
+        try:
+            self.site.check("OPTIONS", scope_headers(scope))  # a safe method: the Host rule alone
+        except ApiError as exc:
+            return _json(exc.status, error_body(exc.code, exc.message), exc.headers)
+        found = refusal(self.config, headers)
+        if found is None:
+            return None
+        # The answer depends on the Origin: no cache may reuse it for another.
+        return _json(403, error_body(*found), {"Vary": "Origin"})
+
+
+def _json(status: int, body: dict[str, object], headers: dict[str, str]) -> ASGIResponse:
+    return ASGIResponse(
+        body=msgspec.json.encode(body), status_code=status, media_type="application/json", headers=headers
+    )

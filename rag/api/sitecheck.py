@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -122,6 +121,10 @@ class SiteCheckMiddleware(ASGIMiddleware):
         self.site = check
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        headers: dict[str, Any] = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        self.site.check(str(scope.get("method", "GET")), headers)
+        self.site.check(str(scope.get("method", "GET")), scope_headers(scope))
         await next_app(scope, receive, send)
+
+
+def scope_headers(scope: Scope) -> dict[str, str]:
+    """A request's headers by lower-case name (the last one of a repeated header)."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

@@ -127,6 +127,26 @@ async def test_refused_preflights_are_json_errors(make_settings: Any, headers: d
             assert OTHER not in r.text  # the origin is not echoed
 
 
+@pytest.mark.parametrize("origin", [SITE, OTHER])
+async def test_preflights_for_a_foreign_host_are_refused_like_other_requests(make_settings: Any, origin: str) -> None:
+    preflight = {"Origin": origin, ACRM: "POST", ACRH: "authorization, content-type"}
+    async with app_client(keyed(make_settings, allowed_hosts=("rag.example",))) as client:
+        refused = await client.post("/v1/ask", json=Q, headers=bearer("qk", Host="rebind.example"))
+        assert_error(refused, 400, "host_not_allowed")
+        for path in ("/v1/ask", "/v1/documents", "/v1/nothing-here"):
+            r = await client.options(path, headers={**preflight, "Host": "rebind.example:8000"})
+            assert_error(r, 400, "host_not_allowed")
+            assert r.json() == refused.json() and r.headers["content-type"] == "application/json"
+            assert not any(h.startswith("access-control-") for h in r.headers), r.headers
+        if origin == SITE:  # the rest is unchanged: an allowed origin on a host the server answers to
+            for host in ("rag.example", "127.0.0.1:8000"):
+                r = await client.options("/v1/ask", headers={**preflight, "Host": host})
+                assert r.status_code == 204 and r.headers["access-control-allow-origin"] == SITE, host
+    async with app_client(make_settings(cors_origins=(SITE,))) as client:  # no keys: loopback names only
+        r = await client.options("/v1/ask", headers={**preflight, "Host": "rebind.example"})
+        assert_error(r, 400, "host_not_allowed")
+
+
 async def test_rate_limits_per_key_with_retry_after(make_settings: Any) -> None:
     settings = keyed(make_settings, rate_limit_per_minute=3, widget_rate_limit_per_minute=2)
     async with app_client(settings) as client:
