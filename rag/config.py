@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -274,4 +275,31 @@ def replace(settings: Settings, **changes: Any) -> Settings:
     return changed
 
 
-__all__ = ["PROJECT_ROOT", "SEARCH_MODES", "VECTOR_INDEXES", "Settings", "load_settings", "replace", "field"]
+def ingest_command(settings: Settings, *flags: str) -> str:
+    """`rag ingest FLAGS`, in backticks, as a message suggests it: with the options that name the
+    index of ``settings`` where it is not the default one, so that a copied command acts on the index
+    the message is about. Milvus's URI and collection have no flags: they come as variables."""
+    default = Settings()
+    words = ["rag", "ingest", *flags]
+    if settings.index_dir != default.index_dir:  # with Milvus too: uploads and jobs live there
+        words += ["--index", str(settings.index_dir)]
+    if settings.store != default.store:
+        words += ["--store", settings.store]
+    variables = []
+    if settings.store == "milvus":
+        for name in ("milvus_uri", "milvus_collection"):
+            if (value := getattr(settings, name)) != getattr(default, name):
+                variables.append(f"RAG_{name.upper()}={shlex.quote(value)}")
+    return "`" + " ".join([*variables, shlex.join(words)]) + "`"
+
+
+__all__ = [
+    "PROJECT_ROOT",
+    "SEARCH_MODES",
+    "VECTOR_INDEXES",
+    "Settings",
+    "ingest_command",
+    "load_settings",
+    "replace",
+    "field",
+]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from rag.config import Settings, replace
+from rag.config import Settings, ingest_command, replace
 from rag.errors import InputError, StorageError
 from rag.store import BACKENDS, Change, DocumentRows, open_store
 from rag.store.faiss import snapshot
@@ -58,10 +58,12 @@ def _documents(chunks: Sequence[Chunk]) -> list[tuple[str, list[int]]]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch < 0:
         raise InputError("--batch must be 0 (one write) or more")
-    source = FaissBackend(replace(settings, store="faiss"))
+    faiss = replace(settings, store="faiss")
+    source = FaissBackend(faiss)
     info = source.info()
     if info is None:
-        raise InputError(f"no FAISS index in {settings.index_dir}: nothing to migrate (`rag ingest` builds one)")
+        builds = ingest_command(faiss)
+        raise InputError(f"no FAISS index in {settings.index_dir}: nothing to migrate ({builds} builds one)")
     snap = snapshot.current_dir(settings.index_dir)
     manifest = snapshot.read_manifest(snap)
     state = LiveState.read(snap, info.dim)

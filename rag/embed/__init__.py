@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from cachetools import LRUCache, cached
 
+from rag.config import Settings, ingest_command
 from rag.errors import ConfigError, EmbedderMismatchError
 from rag.registry import Registry
 
@@ -72,9 +73,10 @@ def check_name(name: str) -> Callable[[str], Embedder]:
     return factory
 
 
-def mismatch(location: str, built_with: str, wanted: str) -> EmbedderMismatchError:
-    """The error for an index at ``location`` built with ``built_with`` and opened with ``wanted``:
-    each way out it names is one that can work (a name no backend here takes is never suggested)."""
+def mismatch(location: str, built_with: str, wanted: str, settings: Settings) -> EmbedderMismatchError:
+    """The error for the index of ``settings`` at ``location`` built with ``built_with`` and opened
+    with ``wanted``: each way out it names is one that can work (a name no backend here takes is
+    never suggested)."""
     try:
         check_name(built_with)
     except ConfigError:
@@ -84,9 +86,9 @@ def mismatch(location: str, built_with: str, wanted: str) -> EmbedderMismatchErr
     try:
         check_name(wanted)
     except ConfigError:  # an embedder object made in code, not by name
-        rebuild = "rebuild it with `rag ingest --rebuild`"
+        rebuild = f"rebuild it with {ingest_command(settings, '--rebuild')}"
     else:
-        rebuild = f"rebuild it with `rag ingest --rebuild --embedder {wanted}`"
+        rebuild = f"rebuild it with {ingest_command(settings, '--rebuild', '--embedder', wanted)}"
     return EmbedderMismatchError(f"the index at {location} was built with embedder {keep}{rebuild}")
 
 

@@ -132,7 +132,7 @@ def _update_index(
         same_chunking = True
         if old is not None:
             if old.embedder != embedder.name:
-                raise mismatch(store.location, old.embedder, embedder.name)
+                raise mismatch(store.location, old.embedder, embedder.name, settings)
             old_docs = old.documents
             same_chunking = old.chunking == _chunking(settings)
 

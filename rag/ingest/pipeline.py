@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.config import Settings
+from rag.config import Settings, ingest_command
 from rag.embed import Embedder
 from rag.errors import DocumentError, IndexError_, IndexMissingError, InputError, NothingToIndexError
 from rag.ingest import uploads
@@ -124,5 +124,5 @@ def list_documents(settings: Settings, store: Store | None = None) -> list[dict[
         if own:
             store.close()
     if info is None:
-        raise IndexMissingError(f"no index at {store.location}: build it with `rag ingest`")
+        raise IndexMissingError(f"no index at {store.location}: build it with {ingest_command(settings)}")
     return [{"doc_id": k, **v} for k, v in sorted(info.documents.items())]

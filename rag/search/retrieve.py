@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import Settings, ingest_command
 from rag.embed import Embedder, check_name, embed_query, get_embedder, mismatch
 from rag.errors import EmbedderMismatchError
 from rag.search.fuse import CONVEX_WEIGHT, DEFAULT, Ranked, fuse
@@ -126,13 +126,13 @@ def open_retriever(settings: Settings, embedder: Embedder | None = None, store: 
         check_name(settings.embedder)  # a name no backend takes is that, not another embedder
     wanted = embedder.name if embedder is not None else settings.embedder
     if built_with != wanted:
-        raise mismatch(store.location, built_with, wanted)
+        raise mismatch(store.location, built_with, wanted, settings)
     if embedder is None:
         embedder = get_embedder(settings.embedder)
     if len(reader) and reader.info.dim != embedder.dim:
         raise EmbedderMismatchError(
             f"the index at {store.location} holds vectors of dim {reader.info.dim}, the embedder makes "
-            f"{embedder.dim}: rebuild with `rag ingest --rebuild`"
+            f"{embedder.dim}: rebuild with {ingest_command(settings, '--rebuild')}"
         )
     log.debug("opened index %s: %d chunks", reader.info.version, len(reader))
     return Retriever(embedder, reader)

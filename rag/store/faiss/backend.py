@@ -84,7 +84,7 @@ class FaissBackend:
             # A full snapshot writes vectors and BM25 anew from the chunk store (and refuses, with
             # this same advice, when the chunk store is what is damaged).
             info = self._write_full(old, change)
-            damage = exc.message.removesuffix(f": {snapshot.REBUILD}")
+            damage = exc.message.removesuffix(f": {snapshot.rebuild_advice(self.index_dir)}")
             log.warning("%s: the new snapshot was written in full from the chunk store", damage)
             return info
         return self._write_delta(snap, old, change, delta)

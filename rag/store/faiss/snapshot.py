@@ -27,13 +27,32 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rag.config import Settings, ingest_command
 from rag.errors import IndexCorruptError, IndexMissingError
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-REBUILD = "rebuild with `rag ingest --rebuild`"
+
+
+def ingest(index_dir: Path, *flags: str) -> str:
+    """The `rag ingest` command, with ``flags``, that acts on the FAISS index in ``index_dir``."""
+    return ingest_command(Settings(index_dir=index_dir, store="faiss"), *flags)
+
+
+def rebuild_advice(index_dir: Path) -> str:
+    """How to mend the damaged index in ``index_dir``."""
+    return f"rebuild with {ingest(index_dir, '--rebuild')}"
+
+
+def index_of(path: Path) -> Path:
+    """The index directory holding ``path``: ``CURRENT``'s, or the one whose ``snapshots/`` holds it."""
+    if path.name != "CURRENT":
+        for parent in path.parents:
+            if parent.name == "snapshots":
+                return parent.parent
+    return path.parent
 
 
 def corrupt(path: Path, what: str, exc: BaseException | None = None) -> IndexCorruptError:
@@ -41,14 +60,14 @@ def corrupt(path: Path, what: str, exc: BaseException | None = None) -> IndexCor
     words (SQLite's, a C++ trace from faiss) say nothing a user can act on: they go to the debug log."""
     if exc is not None:
         log.debug("%s: %s", path, exc)
-    return IndexCorruptError(f"{path} {what}: {REBUILD}")
+    return IndexCorruptError(f"{path} {what}: {rebuild_advice(index_of(path))}")
 
 
 def current_dir(index_dir: Path) -> Path:
     """The live snapshot directory, or IndexMissingError."""
     pointer = index_dir / "CURRENT"
     if not pointer.exists():
-        raise IndexMissingError(f"no index at {index_dir}: build it with `rag ingest`")
+        raise IndexMissingError(f"no index at {index_dir}: build it with {ingest(index_dir)}")
     name = pointer.read_text(encoding="utf-8").strip()
     snap = index_dir / "snapshots" / name
     if not name or not snap.is_dir():

@@ -26,7 +26,7 @@ from typing import Any
 
 from pymilvus.exceptions import DescribeCollectionException
 
-from rag.config import Settings
+from rag.config import Settings, ingest_command
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.store.base import Change, DocumentRows, IndexInfo
 from rag.store.faiss.snapshot import new_version
@@ -50,6 +50,7 @@ class MilvusBackend:
         self.prefix = settings.milvus_collection
         self.ef_search = settings.hnsw_ef_search
         self.location = f"{milvus_uri(settings)} (collections {self.prefix}_*)"
+        self._settings = settings  # for the `rag ingest` command its messages suggest
         self.client: Any
         self.client, self._release = connect(settings)
         self.chunks_col, self.sentences_col, self.kv_col = schema.names(self.prefix)
@@ -76,9 +77,8 @@ class MilvusBackend:
             meta: dict[str, Any] = json.loads(rows[0]["value"])
         except ValueError as exc:
             log.debug("manifest of %s: %s", self.location, exc)
-            raise IndexCorruptError(
-                f"the manifest in {self.location} is damaged: rebuild with `rag ingest --rebuild`"
-            ) from None
+            rebuild = ingest_command(self._settings, "--rebuild")
+            raise IndexCorruptError(f"the manifest in {self.location} is damaged: rebuild with {rebuild}") from None
         return meta
 
     def info(self, doc_ids: Collection[str] | None = None) -> IndexInfo | None:
@@ -110,7 +110,7 @@ class MilvusBackend:
 
         meta = self.meta()
         if meta is None:
-            raise IndexMissingError(f"no index at {self.location}: build it with `rag ingest`")
+            raise IndexMissingError(f"no index at {self.location}: build it with {ingest_command(self._settings)}")
         return MilvusReader(self, _info(meta, {}), meta)
 
     # -- writing -------------------------------------------------------------------------
