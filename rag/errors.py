@@ -14,8 +14,8 @@ them into a JSON body with a stable ``error.code`` and a status code. Nothing el
     │   ├── IndexCorruptError  files unreadable or inconsistent
     │   ├── EmbedderMismatchError  index was built with another embedder
     │   └── StorageError       the index could not be written (disk full, read-only) (HTTP 507)
-    ├── EmbedderError          the embedding backend failed to load or run
-    ├── GeneratorError         the LLM backend is dead, slow or misbehaving (HTTP 502/504)
+    ├── EmbedderError          the embedding backend failed to load or run  (exit 4, HTTP 500)
+    ├── GeneratorError         the LLM backend is dead, slow or misbehaving (HTTP 502)
     └── GenerationCancelledError    the client left, so its LLM call was stopped  (HTTP 499)
 """
 

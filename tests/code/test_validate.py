@@ -1,24 +1,29 @@
 """One check per input kind (rag.validate and the two registry-backed ones), one set of codes.
 
 The CLI and the HTTP API call these same functions; the codes they raise are the ones docs/api.md
-lists, each with the HTTP status the API answers with.
+lists, each with the HTTP status the API answers with, as it lists every other code the API sends.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 
-from rag import validate
+from rag import errors, validate
 from rag.answer.generate import generator_name
+from rag.api.errors import STATUS_CODES
 from rag.config import Settings, load_settings
-from rag.errors import DocumentError, InputError
+from rag.errors import DocumentError, InputError, RagError
 from rag.ingest.load import upload_name
 from rag.ingest.loaders import sniff
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "api.md"
+CODE = re.compile(r"[a-z]+(_[a-z]+)*")
 
 
 @pytest.fixture
@@ -111,7 +116,68 @@ def _documented() -> dict[str, int]:
     return table
 
 
+def _project_codes() -> dict[str, int]:
+    """Code -> status of every error class in rag.errors (the base class is never raised as such)."""
+    codes: dict[str, int] = {**InputError.CODES, **{code: DocumentError.http_status for code in DocumentError.CODES}}
+    for _, cls in inspect.getmembers(errors, inspect.isclass):
+        if issubclass(cls, RagError) and cls is not RagError and not issubclass(cls, (InputError, DocumentError)):
+            codes[cls.code] = cls.http_status
+    return codes
+
+
+def _constant(node: ast.expr | None, kind: type) -> object:
+    """The value of ``node`` when it is a literal of ``kind``, else None."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, kind) else None
+
+
+def _called(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+
+
+def _api_codes() -> tuple[dict[str, int], set[str]]:
+    """The codes rag/api sends: code -> status where the status is written beside it (``ApiError(403,
+    "forbidden", ...)``, ``return 400, "invalid_json", ...``, ``STATUS_CODES``), and the codes sent
+    with a status set elsewhere (``error_body("not_ready", ...)``, ``{"code": "job_lost"}``, the
+    ``(code, message)`` of a refused preflight, the fallback of ``STATUS_CODES.get``)."""
+    placed: dict[str, int] = {code: status for status, code in STATUS_CODES.items()}
+    loose: set[object] = set()
+    for path in sorted((ROOT / "rag" / "api").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _called(node, "ApiError"):
+                status, code = _constant(node.args[0], int), _constant(node.args[1], str)
+                assert isinstance(status, int) and isinstance(code, str), f"{path.name}:{node.lineno}: not literal"
+                placed[code] = status
+            elif isinstance(node, ast.Call) and _called(node, "error_body") and node.args:
+                loose.add(_constant(node.args[0], str))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+                if isinstance(node.func.value, ast.Name) and node.func.value.id == "STATUS_CODES":
+                    loose.add(_constant(node.args[1], str))
+            elif isinstance(node, ast.Dict):
+                loose |= {
+                    _constant(v, str)
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if _constant(k, str) == "code"
+                }
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) >= 2:
+                first, second = node.value.elts[:2]
+                status, code, leading = _constant(first, int), _constant(second, str), _constant(first, str)
+                if isinstance(status, int) and isinstance(code, str) and CODE.fullmatch(code):
+                    placed[code] = status
+                elif isinstance(leading, str) and CODE.fullmatch(leading):
+                    loose.add(leading)
+    return placed, {code for code in loose if isinstance(code, str)} - set(placed)
+
+
+def test_the_api_code_scan_sees_each_kind_of_code() -> None:
+    placed, loose = _api_codes()
+    assert {placed["forbidden"], placed["invalid_json"], placed["not_found"]} == {403, 400, 404}
+    assert {"not_ready", "job_lost", "cors_not_allowed", "http_error"} <= loose
+
+
 def test_every_code_is_in_the_docs_with_its_status() -> None:
     documented = _documented()
-    ours = {**InputError.CODES, **{code: DocumentError.http_status for code in DocumentError.CODES}}
+    placed, loose = _api_codes()
+    ours = {**_project_codes(), **placed}
     assert {code: documented.get(code) for code in ours} == ours
+    text = DOCS.read_text(encoding="utf-8")
+    assert not [code for code in loose if f"`{code}`" not in text]
