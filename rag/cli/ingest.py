@@ -9,8 +9,8 @@ from pathlib import Path
 from rag.cli import add_index_option
 from rag.config import VECTOR_INDEXES, Settings
 from rag.embed import get_embedder
-from rag.errors import NothingToIndexError
-from rag.ingest.pipeline import ingest_paths
+from rag.errors import IndexError_, IndexMissingError, InputError, NothingToIndexError
+from rag.ingest.pipeline import has_index, ingest_paths, list_documents
 from rag.store.milvus.connect import milvus_uri
 
 
@@ -24,7 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "Unreadable files are reported and skipped. The previous index stays usable if the run is "
         "interrupted, and a rerun reuses the vectors it had made.",
     )
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: ./seeds)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or directories (default: ./seeds; with --rebuild of an existing index, the documents "
+        "it holds, each read again from its own file)",
+    )
     add_index_option(p)
     p.add_argument("--chunk-tokens", type=int, help="largest passage in tokens (RAG_CHUNK_TOKENS, default 512)")
     p.add_argument("--chunk-overlap", type=int, help="overlap in sentences (RAG_CHUNK_OVERLAP, default 1)")
@@ -57,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     changes = {k: v for k in ("chunk_tokens", "chunk_overlap", "vector_index") if (v := getattr(args, k)) is not None}
     settings = replace(settings, **changes)
-    paths = args.paths or [Path("seeds")]  # the working directory's, as `make run` and the image have it
+    paths = args.paths or _default_paths(args.rebuild, settings)
     embedder = get_embedder(settings.embedder)
     try:
         report = ingest_paths(
@@ -82,3 +89,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"indexed {report.summary()} -> {where}")
     read = report.unchanged + len(report.added) + len(report.updated)
     return 1 if report.errors and read == 0 else 0
+
+
+def _default_paths(rebuild: bool, settings: Settings) -> list[Path]:
+    """What `rag ingest` reads without a PATH: ./seeds (the working directory's, as `make run` and
+    the image have it), but for a rebuild of an existing index nothing: it re-reads what the index
+    holds, each document from the file its record names (./seeds would fail outside the project
+    directory, or add the seed article to an index built from other files)."""
+    if not rebuild or not has_index(settings, None):
+        return [Path("seeds")]
+    try:
+        list_documents(settings)
+    except IndexMissingError:
+        pass  # only kept uploads: they are read back from index/uploads/
+    except IndexError_ as exc:
+        damage = exc.message.split(": rebuild with ")[0]  # that advice is what cannot work here
+        raise InputError(
+            f"{damage}; the index cannot list its documents, so name the files or directories to "
+            "rebuild it from: rag ingest --rebuild PATH ..."
+        ) from None
+    return []

@@ -81,3 +81,41 @@ def test_search_on_seed_index(seed_settings: Settings) -> None:
     res = rag("search", "Где прошел саммит ОТГ?", "--json", "--index", str(seed_settings.index_dir))
     rows = json.loads(res.stdout)
     assert any("Габал" in r["text"] for r in rows)
+
+
+def test_rebuild_without_a_path_rebuilds_what_the_index_holds_from_anywhere(tmp_path: Path) -> None:
+    """The rebuild command the error messages suggest works outside the project directory and
+    does not add ./seeds to an index built from other files."""
+    import os
+    import subprocess
+    import sys
+
+    from rag.config import PROJECT_ROOT
+
+    docs, index, elsewhere = tmp_path / "docs", tmp_path / "my index", tmp_path / "elsewhere"
+    docs.mkdir()
+    elsewhere.mkdir()
+    (docs / "a.txt").write_text("Склад в Хиве отгрузил хлопок.", encoding="utf-8")
+    (docs / "b.txt").write_text("В Бухаре открыли музей.", encoding="utf-8")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RAG_EMBEDDER": "hashing", "PYTHONPATH": str(PROJECT_ROOT)}
+
+    def rag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "rag", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+        )
+
+    assert rag("ingest", str(docs), "--index", str(index), "--quiet", cwd=tmp_path).returncode == 0
+    rebuilt = rag("ingest", "--rebuild", "--index", str(index), "--quiet", cwd=elsewhere)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "indexed 2 documents" in rebuilt.stdout and "2 chunks embedded" in rebuilt.stdout, rebuilt.stdout
+    in_project = rag("ingest", "--rebuild", "--index", str(index), "--quiet", cwd=PROJECT_ROOT)  # has ./seeds
+    assert in_project.returncode == 0 and "2 documents" in in_project.stdout, in_project.stdout
+    # A first ingest without a path still reads ./seeds, as `make run` does.
+    fresh = rag("ingest", "--index", str(tmp_path / "new"), "--quiet", cwd=elsewhere)
+    assert fresh.returncode == 2 and "seeds" in fresh.stderr
+    # An index that cannot list its documents cannot say what to re-read: the paths must be named.
+    current = (index / "CURRENT").read_text().strip()
+    (index / "snapshots" / current / "manifest.json").write_text("{", encoding="utf-8")
+    damaged = rag("ingest", "--rebuild", "--index", str(index), "--quiet", cwd=elsewhere)
+    assert damaged.returncode == 2 and "rag ingest --rebuild PATH" in damaged.stderr, damaged.stderr
+    assert rag("ingest", str(docs), "--rebuild", "--index", str(index), "--quiet", cwd=elsewhere).returncode == 0
