@@ -73,8 +73,14 @@ def complete_schema(schema: OpenAPI, settings: Settings) -> None:
 def state_security(schema: OpenAPI, routes: Iterable[BaseRoute], keyed: bool) -> None:
     """An HTTP bearer scheme, and on each operation of ``routes`` the key the auth guard asks for:
     any key, or an admin key (the role "admin", which OpenAPI 3.1 allows on any scheme); none on
-    public operations, and none at all when no keys are configured (``keyed`` False)."""
+    public operations, and none at all when no keys are configured (``keyed`` False): then no
+    operation answers 401 either."""
     if not keyed:
+        for path_item in (schema.paths or {}).values():
+            for method in ("get", "post", "put", "patch", "delete"):
+                operation = getattr(path_item, method, None)
+                if isinstance(operation, Operation) and operation.responses:
+                    operation.responses.pop("401", None)
         return
     schema.components.security_schemes = {BEARER: BEARER_SCHEME}
     for route in routes:

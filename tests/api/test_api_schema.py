@@ -197,3 +197,4 @@ async def test_a_server_without_keys_asks_for_none_in_its_schema(make_settings: 
         schema = (await client.get("/schema/openapi.json")).json()
     assert "securitySchemes" not in schema.get("components", {})
     assert not [(p, m) for p, ops in schema["paths"].items() for m, op in ops.items() if "security" in op]
+    assert not [(p, m) for p, ops in schema["paths"].items() for m, op in ops.items() if "401" in op["responses"]]
