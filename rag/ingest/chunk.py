@@ -32,7 +32,7 @@ from rag.types import Chunk, Document
 
 Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
-CHUNKER = "paragraphs-v1"
+CHUNKER = "paragraphs-v2"  # v2: sentences no longer cut after "ext.", "табл.", "Prof." and the like
 
 _PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120

@@ -46,6 +46,29 @@ def test_english_sentences() -> None:
     assert len(split_sentences(text)) == 3
 
 
+def test_abbreviations_before_numbers_and_names_do_not_end_sentences() -> None:
+    text = (
+        "He can be reached at ext. 2291. The hoods were certified on Jan. 12, 2025 by Acme Inc. of St. Louis. "
+        "See Fig. 3 and pp. 45-47. Prof. Brown and Gen. Lee agreed. "
+        "Согласно ч. 2 ст. 5 закона, см. табл. 2 на с. 45. Доклад сделал акад. Павлов."
+    )
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "He can be reached at ext. 2291.",
+        "The hoods were certified on Jan. 12, 2025 by Acme Inc. of St. Louis.",
+        "See Fig. 3 and pp. 45-47.",
+        "Prof. Brown and Gen. Lee agreed.",
+        "Согласно ч. 2 ст. 5 закона, см. табл. 2 на с. 45.",
+        "Доклад сделал акад. Павлов.",
+    ]
+
+
+def test_a_number_closing_a_sentence_ends_it_but_a_list_number_does_not() -> None:
+    text = "Цех находится на этаже 2. Вход со двора. Версия 3.2. Шаги: 1. Открыть окно. 2. Закрыть дверь."
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert sentences[:3] == ["Цех находится на этаже 2.", "Вход со двора.", "Версия 3.2."]
+    assert "2. Закрыть дверь." in sentences
+
+
 def test_offsets_round_trip_on_the_seed_article() -> None:
     doc = load_path(SEEDS / "kazakhstan-uzbekistan.ru.txt", SEEDS)
     chunks = chunk_document(doc, max_tokens=120, overlap=1)
