@@ -32,7 +32,7 @@ from rag.types import Chunk, Document
 
 Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
-CHUNKER = "paragraphs-v2"  # v2: sentences no longer cut after "ext.", "табл.", "Prof." and the like
+CHUNKER = "paragraphs-v3"  # v3: headings start passages; marked and numbered headings
 
 _PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120
@@ -43,19 +43,56 @@ MIN_TOKENS = 24
 _CAPTION = re.compile(r"^(фото|photo|источник|source|иллюстрация|credit)\b", re.IGNORECASE)
 
 
+# A Markdown heading line, as written or as the DOCX and HTML loaders write their headings.
+_MARKED = re.compile(r"#{1,6}\s+\S")
+# Section numbering before a heading's words: "1.", "2.3", "4.1.2." ("1. Общие положения").
+_NUMBER = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?\s+(?=\S)")
+
+
+def _depth(paragraph: str) -> int:
+    """How many parts the numbering of a short numbered line without a final stop has (0: none)."""
+    m = _NUMBER.match(paragraph)
+    if m is None or "\n" in paragraph or len(paragraph) > _HEADING_MAX or paragraph[-1] in ".!?:;,…":
+        return 0
+    return m.group(1).count(".") + 1
+
+
+def _looks_like_heading(paras: list[str], k: int) -> bool:
+    """Whether the one-line paragraph ``paras[k]`` is a heading by its shape: short, no final stop,
+    capitalised after any section number; a numbered line is not one when a neighbour is a line
+    numbered at the same depth (then they are the items of a list)."""
+    line = paras[k]
+    if not line or _CAPTION.match(line) or len(line) > _HEADING_MAX or line[-1] in ".!?:;,…":
+        return False
+    depth, number = _depth(line), _NUMBER.match(line)
+    if depth and number is not None:
+        if any(0 <= n < len(paras) and _depth(paras[n]) == depth for n in (k - 1, k + 1)):
+            return False
+        line = line[number.end() :]
+    return line[:1].isupper()
+
+
 def _headings(text: str) -> list[tuple[int, str]]:
-    """(offset, heading) for every paragraph that looks like a section heading."""
+    """(offset, heading) for every paragraph that is a section heading.
+
+    A text that marks two headings or more as Markdown (``#`` lines: the DOCX and HTML loaders write
+    their headings so) has only those: its other short lines are list items, table rows, captions.
+    Otherwise one-line paragraphs that look like headings are taken, and ``#`` lines.
+    """
+    spans = _paragraphs(text)
+    paras = [text[s:e] for s, e in spans]
+    marked = [k for k, p in enumerate(paras) if "\n" not in p and _MARKED.match(p)]
+    if len(marked) >= 2:
+        picked = marked
+    else:
+        picked = [
+            k for k, p in enumerate(paras) if "\n" not in p and (p.startswith("#") or _looks_like_heading(paras, k))
+        ]
     out = []
-    for m in re.finditer(r"(?:^|\n\s*\n)([^\n]+)(?=\n\s*\n|\Z)", text):
-        line = m.group(1).strip()
-        md = line.startswith("#")
-        line = line.lstrip("#").strip()
-        if (
-            line
-            and not _CAPTION.match(line)
-            and (md or (len(line) <= _HEADING_MAX and line[-1] not in ".!?:;,…" and line[0].isupper()))
-        ):
-            out.append((m.start(1), line))
+    for k in picked:
+        line = paras[k].lstrip("#").strip()
+        if line and not _CAPTION.match(line):
+            out.append((spans[k][0], line))
     return out
 
 
@@ -168,7 +205,9 @@ def chunk_document(
 
     A paragraph that fits is one passage; a longer one becomes windows of whole sentences that
     share ``overlap`` sentences; a paragraph under ``min_tokens`` (a heading, a caption) is joined
-    to the paragraph after it when both fit.
+    to the paragraph after it when both fit, and so is one that ends with a colon (it introduces
+    the list or table after it), unless that one is a heading and the first is not (a heading
+    starts the passage of its section, not the end of the one before).
     """
     units: list[tuple[int, int, int]] = []  # start, end, tokens (0 for windows of a split paragraph)
     for ps, pe in _paragraphs(doc.text):
@@ -177,22 +216,29 @@ def chunk_document(
             units.append((ps, pe, size))
         else:
             units.extend((s, e, 0) for s, e in _sentence_windows(doc.text, ps, pe, max_tokens, overlap, count))
+    headings = _headings(doc.text)
+    starts_section = {offset for offset, _ in headings}
     groups: list[tuple[int, int]] = []
     held: tuple[int, int, int] | None = None  # a short paragraph waiting to be joined to the next
+    held_body = False  # whether it holds more than headings
     for s, e, size in units:
+        heading = s in starts_section
+        if held is not None and held_body and heading:
+            groups.append(held[:2])  # a heading starts the next passage, it never ends one
+            held = None
+        body = not heading
         if held is not None:
             if size and count(doc.text[held[0] : e]) <= max_tokens:
-                s, size = held[0], count(doc.text[held[0] : e])
+                s, size, body = held[0], count(doc.text[held[0] : e]), body or held_body
             else:
                 groups.append(held[:2])
             held = None
-        if size and size < min_tokens:
-            held = (s, e, size)
+        if size and (size < min_tokens or doc.text[e - 1] == ":"):  # "…as follows:" leads into what follows
+            held, held_body = (s, e, size), body
         else:
             groups.append((s, e))
     if held is not None:
         groups.append(held[:2])
-    headings = _headings(doc.text)
     return [
         Chunk(
             f"{doc.doc_id}#{n}",

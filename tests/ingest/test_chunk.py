@@ -162,3 +162,56 @@ def test_text_without_sentence_ends_is_cut_in_linear_time_within_the_budget() ->
     assert max(sizes) <= 200 and min(sizes[:-1]) >= 190, sizes
     assert " ".join(c.text for c in chunks).split() == text.split()
     assert calls < 3 * len(chunks) + 30_000 and elapsed < 10, (calls, elapsed)
+
+
+def test_a_heading_starts_its_section_passage_and_never_ends_the_one_before() -> None:
+    text = (
+        "# Business Travel Policy\n\nVersion 3.2, approved on 14 March.\n\n## Booking rules\n\n"
+        "Employees book all flights through the agency Skyway Travel, economy class below six hours."
+    )
+    chunks = chunk_document(_doc(text), max_tokens=200, overlap=0, count=lambda s: len(s.split()), min_tokens=12)
+    assert [c.text for c in chunks] == [
+        "# Business Travel Policy\n\nVersion 3.2, approved on 14 March.",
+        "## Booking rules\n\nEmployees book all flights through the agency Skyway Travel, economy class below "
+        "six hours.",
+    ]
+    assert chunks[1].title == "t — Booking rules"
+
+
+def test_a_paragraph_ending_in_a_colon_stays_with_the_table_it_introduces() -> None:
+    text = (
+        "## Пороги\n\nСпособ закупки зависит от суммы договора и от того, кто его утверждает, а именно:\n\n"
+        "Сумма | Способ\nдо 100 000 | прямая закупка\nсвыше 1 000 000 | тендер\n\n"
+        "## Сроки\n\nЗаявка рассматривается пять дней."
+    )
+    chunks = chunk_document(_doc(text), max_tokens=200, overlap=0, count=lambda s: len(s.split()), min_tokens=8)
+    assert chunks[0].text.startswith("## Пороги\n\nСпособ закупки") and chunks[0].text.endswith("| тендер")
+
+
+def test_marked_headings_are_the_only_ones_when_a_text_has_them() -> None:
+    """Markdown, and DOCX and HTML whose loaders mark headings with #: list items and short lines
+    are not section titles there."""
+    text = (
+        "# Мост\n\nМост открыт для движения в воскресенье после четырёх лет строительства.\n\n## Движение\n\n"
+        "Максимальная скорость на мосту 60 км/ч\n\n"
+        "Грузовики тяжелее 12 тонн не пускают ночью, а велосипеды проезжают бесплатно."
+    )
+    chunks = chunk_document(_doc(text), max_tokens=12, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
+    trucks = next(c for c in chunks if "Грузовики" in c.text)
+    assert trucks.title == "t — Движение"
+
+
+def test_numbered_section_headings_title_their_sections_but_numbered_lists_do_not() -> None:
+    text = (
+        "1. Общие требования\n\nК работе допускаются лица не моложе 18 лет, прошедшие инструктаж.\n\n"
+        "2. Требования перед началом работы\n\nОператор проверяет тормоза погрузчика перед сменой.\n\n"
+        "Курсы первой недели\n\n1. Security awareness\n\n2. Code of conduct\n\nКурсы проходят онлайн в первую неделю."
+    )
+    chunks = chunk_document(_doc(text), max_tokens=12, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
+
+    def title(words: str) -> str:
+        return next(c.title for c in chunks if words in c.text)
+
+    assert title("не моложе 18 лет") == "t — 1. Общие требования"
+    assert title("проверяет тормоза") == "t — 2. Требования перед началом работы"
+    assert title("Курсы проходят онлайн") == "t — Курсы первой недели"
