@@ -34,6 +34,17 @@ def test_gaps_size_changes_and_list_items_start_paragraphs() -> None:
     ]
 
 
+def test_a_large_heading_wrapped_over_two_lines_is_one_paragraph() -> None:
+    """Its lines are spaced by its own size (28 pt type, 36 pt apart), not the body's 18 pt."""
+    heading = column(["Инструкция по охране труда для", "операторов склада"], top=720, pitch=36, size=28)
+    body = column(["Первая строка абзаца идёт", "и продолжается здесь.", "", "Второй абзац."], 660, 18, size=14)
+    assert paragraphs(heading + body) == [
+        "Инструкция по охране труда для операторов склада",
+        "Первая строка абзаца идёт и продолжается здесь.",
+        "Второй абзац.",
+    ]
+
+
 def test_a_dash_opening_a_line_mid_sentence_is_no_list_item() -> None:
     lines = column(["саммит «Центральная Азия", "– Россия» прошёл в Душанбе.", "– Это прямая речь.", "Конец."])
     assert paragraphs(lines) == ["саммит «Центральная Азия – Россия» прошёл в Душанбе.", "– Это прямая речь. Конец."]

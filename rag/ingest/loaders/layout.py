@@ -8,8 +8,9 @@ reads them (content order: right for the columns of Chromium, Word and LaTeX out
   moving with the page ("3/12", "стр. 4"; larger type, as in "Глава 2", is a heading and stays),
   and a bare page number at either edge of any page;
 - starts a new paragraph where the gap between lines is clearly wider than the page's usual line
-  pitch, where the text size changes (a heading), where a line jumps up or across (a new column),
-  or where an indented line follows a sentence's end; a paragraph whose last line ends mid-sentence
+  pitch for text of their size (a heading wrapped over two lines at its own larger pitch is one),
+  where the text size changes (a heading), where a line jumps up or across (a new column), or
+  where an indented line follows a sentence's end; a paragraph whose last line ends mid-sentence
   and whose next line starts in lower case or with a digit carries on across columns and pages;
 - marks words hyphenated at line ends, for ``hyphens`` to join with or without their hyphen.
 
@@ -107,12 +108,15 @@ def continues(before: str, after: str) -> bool:
 
 
 def _breaks(prev: Line, cur: Line, pitch: float | None) -> bool:
+    """Whether ``cur`` starts a new paragraph; ``pitch`` is the usual line step per point of text height."""
     if abs(cur.height - prev.height) > _SIZE_CHANGE * max(cur.height, prev.height):
         return True
     step = prev.last_baseline - cur.baseline
     if step < 0.5 * prev.height or step > 3 * prev.height:  # another column, or a block far below
         return not continues(prev.text, cur.text)
-    if pitch is not None and step > _BREAK_GAP * pitch:
+    # Lines are spaced in proportion to their size: a heading set twice as large as the body text
+    # wraps at twice its pitch, which is no paragraph gap.
+    if pitch is not None and step > _BREAK_GAP * pitch * prev.height:
         return True
     if _BULLET.match(cur.text) and (cur.text[0] in "•◦▪●■*" or prev.text.rstrip()[-1:] in ".!?…:;"):
         return True  # a dash opening a line is a list item only after a finished line
@@ -138,7 +142,7 @@ def paragraphs(lines: Sequence[Line]) -> list[str]:
     if not lines:
         return []
     steps = [
-        p.last_baseline - c.baseline
+        (p.last_baseline - c.baseline) / p.height
         for p, c in zip(lines, lines[1:], strict=False)
         if abs(p.height - c.height) < 0.05 * p.height and 0.5 * p.height < p.last_baseline - c.baseline < 3 * p.height
     ]
