@@ -79,6 +79,20 @@ def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
     assert [line.text for line in strip_running(one)[0]] == ["Единственная страница."]
 
 
+def test_a_browsers_header_and_footer_go_even_on_a_single_page() -> None:
+    """Chromium's print: the date, time and title above, the address and "1/1" below, in small type."""
+    page = [
+        Line("11/27/26, 8:41 AM Greenfield Water Utility Annual Report 2024", 24, 446, 770, 9),
+        *column(["12.03.2025 10:00 совещание назначено в зале.", "Второй абзац отчёта.", "Итог: 1/2"], top=700),
+        Line("file:///tmp/annual.html 1/1", 24, 588, 17, 6),
+    ]
+    assert [line.text for line in strip_running([page])[0]] == [
+        "12.03.2025 10:00 совещание назначено в зале.",  # body text, not smaller: kept
+        "Второй абзац отчёта.",
+        "Итог: 1/2",  # a fraction, not this page's counter
+    ]
+
+
 def test_headings_that_differ_in_their_numbers_stay() -> None:
     pages = [
         [Line(f"Глава {n}", 50, 150, 720, 18), *column([f"Текст {w} главы {n}." for w in "абвгд"], top=690)]

@@ -6,7 +6,8 @@ reads them (content order: right for the columns of Chromium, Word and LaTeX out
 - drops running headers and footers: a line among the two top-most or two bottom-most of its page
   whose text repeats on at least half of the pages (two at least), any number in it fixed or
   moving with the page ("3/12", "стр. 4"; larger type, as in "Глава 2", is a heading and stays),
-  and a bare page number at either edge of any page;
+  a bare page number at either edge of any page, and what a browser prints there on any page (a
+  page counter "k/N" ending the line, a smaller line opening with the date and time of printing);
 - starts a new paragraph where the gap between lines is clearly wider than the page's usual line
   pitch for text of their size (a heading wrapped over two lines at its own larger pitch is one),
   where the text size changes (a heading), where a line jumps up or across (a new column), or
@@ -34,6 +35,11 @@ _EDGE_LINES = 2  # lines at the top and bottom of a page that may be running hea
 _PAGE_NUMBER = re.compile(
     r"^(?:(?:page|p\.|стр\.?|страница|с\.)\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:of|из|/)\s*\d{1,4})?$", re.I
 )
+# What a browser prints at the page's edges, which a document of one page cannot show repeating:
+# a page counter "k/N" or "Page k of N" ending the line (Chromium: the page's address and "1/1"),
+# and a date and time opening a line set smaller than the text (Chromium: "11/27/26, 8:41 AM Title").
+_COUNTER = re.compile(r"(?:^|\s)(?:(?:page|стр\.?|страница)\s*)?(\d{1,4})\s*(?:/|of|из)\s*(\d{1,4})$", re.I)
+_PRINTED_AT = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s+\d{1,2}:\d{2}\b")
 _BULLET = re.compile(r"^(?:[•◦▪●■–—*-]\s|\d{1,3}[.)]\s)")
 _END = '.!?…:;»")'
 
@@ -83,8 +89,11 @@ def strip_running(pages: Sequence[Sequence[Line]]) -> list[list[Line]]:
     sizes = [line.height for lines in pages for line in lines]
     body = statistics.median(sizes) if sizes else 0.0
 
-    def running(line: Line) -> bool:
-        if _PAGE_NUMBER.match(line.text):
+    def running(line: Line, page: int) -> bool:
+        counter = _COUNTER.search(line.text)
+        if _PAGE_NUMBER.match(line.text) or (counter and counter.groups() == (str(page + 1), str(len(pages)))):
+            return True
+        if _PRINTED_AT.match(line.text) and line.height < 0.9 * body:
             return True
         found = seen[_edge_key(line.text)]
         if len(found) < need or not _runs_with_pages(list(found.items())):
@@ -94,8 +103,8 @@ def strip_running(pages: Sequence[Sequence[Line]]) -> list[list[Line]]:
         return len(set(found.values())) == 1 or line.height <= body * 1.05
 
     return [
-        [x for i, x in enumerate(lines) if i not in edge or not running(x)]
-        for lines, edge in zip(pages, edges, strict=True)
+        [x for i, x in enumerate(lines) if i not in edge or not running(x, k)]
+        for k, (lines, edge) in enumerate(zip(pages, edges, strict=True))
     ]
 
 
