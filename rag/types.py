@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from rag.text.lang import detect_language
+from rag.text.sentences import table_header
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,8 +84,11 @@ class Chunk:
         names. A title in another language (an English slug over a Russian paragraph) would pull
         every sentence of the passage towards questions in that language instead. A title longer
         than :data:`SENTENCE_TITLE_WORDS` is left off too: that is the opening of a text without a
-        heading (the loader's fallback title), not a name, and would double a sentence's cost."""
+        heading (the loader's fallback title), not a name, and would double a sentence's cost. A
+        table row is embedded under its table's header row (``table_header``), whatever ``titles``."""
         sentence = self.text[start:end]
+        if header := table_header(self.text, start):
+            sentence = f"{header}\n{sentence}"
         title = self._sentence_title
         if not titles or not title or sentence.lstrip().startswith(title):
             return sentence

@@ -32,7 +32,7 @@ from rag.types import Chunk, Document
 
 Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
-CHUNKER = "paragraphs-v3"  # v3: headings start passages; marked and numbered headings
+CHUNKER = "paragraphs-v4"  # v4: table rows and list items are sentences, rows embedded under their header
 
 _PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120

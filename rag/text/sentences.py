@@ -55,6 +55,12 @@ def _cut_after_numbers(para: str, pieces: list[tuple[int, int]]) -> list[tuple[i
     return out
 
 
+# A line of a table (cells between bars, or " | " between cells) or a list item (a bullet, or a
+# number and a stop).
+_ITEM = re.compile(r"[ \t]*(?:\|.*\||[^|\n]*\S \| \S.*|[-*•▪◦–—+] \S.*|\d{1,3}[.)] \S.*)$")
+_TABLE_RULE = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*")
+
+
 def _balance(text: str) -> int:
     return text.count("(") - text.count(")")
 
@@ -88,24 +94,77 @@ def _merge(para: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _items(para: str) -> list[tuple[int, int]]:
+    """(start, end) of the blocks of a paragraph written as lines of a table or list: each row or
+    item (with the lines that carry it on) is a block, a Markdown table's rule line none; a
+    paragraph that is not such a list is one block."""
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", para)]
+    if sum(bool(_ITEM.match(para[a:b])) for a, b in lines) < 2:
+        return [(0, len(para))]
+    blocks: list[list[int]] = []
+    for a, b in lines:
+        if _TABLE_RULE.fullmatch(para[a:b]):
+            continue
+        if not blocks or _ITEM.match(para[a:b]):
+            blocks.append([a, b])
+        else:
+            blocks[-1][1] = b  # a wrapped item carries on
+    return [(a, b) for a, b in blocks]
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the sentences of ``text``, in order."""
+    """(start, end) character spans of the sentences of ``text``, in order; each line of a table
+    and each item of a list is a sentence of its own, or more."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for para in _PARA.split(text):
         base = text.index(para, pos) if para else pos
         pos = base + len(para)
-        pieces = [(s.start, s.stop) for s in sentenize(para) if s.text.strip()]
-        spans.extend((base + a, base + b) for a, b in _merge(para, _cut_after_numbers(para, pieces)))
+        for start, stop in _items(para):
+            block = para[start:stop]
+            pieces = [(s.start, s.stop) for s in sentenize(block) if s.text.strip()]
+            spans.extend(
+                (base + start + a, base + start + b) for a, b in _merge(block, _cut_after_numbers(block, pieces))
+            )
     return spans
 
 
 def passage_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a chunk's text as answers quote them (leading dashes of speech dropped)."""
+    """Sentence spans of a chunk's text as answers quote them (leading dashes of speech, list
+    bullets and a table row's outer bars dropped)."""
     spans = []
     for s, e in split_sentences(text):
-        while s < e and text[s] in "–—- \u00a0":
+        while s < e and text[s] in "–—-*•|# \u00a0":
             s += 1
+        while e > s and text[e - 1] in "| ":
+            e -= 1
         if s < e:
             spans.append((s, e))
     return spans
+
+
+def _table_line(line: str) -> bool:
+    line = line.strip()
+    return " | " in line or (len(line) > 1 and line[0] == line[-1] == "|")
+
+
+def table_header(text: str, start: int) -> str:
+    """The header row of the table whose row holds ``text[start]`` (the first line of its run of
+    table lines, outer bars dropped), or "" when that is no table row or is the header itself.
+
+    A row alone ("Временный | в день обращения | 1 месяц") does not say what its cells are; its
+    sentence is embedded under the header ("Тип пропуска | Срок изготовления | Срок действия") as a
+    sentence is under its title."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if not _table_line(text[line_start : len(text) if line_end < 0 else line_end]):
+        return ""
+    top = line_start
+    while top > 0:
+        above = text.rfind("\n", 0, top - 1) + 1
+        if not _table_line(text[above : top - 1]):
+            break
+        top = above
+    if top == line_start:
+        return ""
+    return text[top : text.find("\n", top)].strip().strip("|").strip()

@@ -215,3 +215,41 @@ def test_numbered_section_headings_title_their_sections_but_numbered_lists_do_no
     assert title("не моложе 18 лет") == "t — 1. Общие требования"
     assert title("проверяет тормоза") == "t — 2. Требования перед началом работы"
     assert title("Курсы проходят онлайн") == "t — Курсы первой недели"
+
+
+def test_table_rows_and_list_items_are_sentences_of_their_own() -> None:
+    from rag.text.sentences import passage_sentences
+
+    text = (
+        "## Daily allowances\n\n| City | Per diem (EUR) | Hotel cap (EUR) |\n|------|------:|------:|\n"
+        "| Berlin | 48 | 150 |\n| London | 62 | 210 |\n\n"
+        "Сумма | Способ\nдо 100 000 | прямая закупка\nсвыше 1 000 000 | тендер\n\n"
+        "* Заявление подаётся за 14 дней. Это важно.\n* Заявление согласует\n  руководитель.\n\n"
+        "Обычный абзац\nс переносом строки. И второе предложение."
+    )
+    assert [text[a:b] for a, b in passage_sentences(text)] == [
+        "Daily allowances",
+        "City | Per diem (EUR) | Hotel cap (EUR)",
+        "Berlin | 48 | 150",
+        "London | 62 | 210",
+        "Сумма | Способ",
+        "до 100 000 | прямая закупка",
+        "свыше 1 000 000 | тендер",
+        "Заявление подаётся за 14 дней.",
+        "Это важно.",
+        "Заявление согласует\n  руководитель.",
+        "Обычный абзац\nс переносом строки.",
+        "И второе предложение.",
+    ]
+
+
+def test_a_table_row_is_embedded_under_its_header_row() -> None:
+    from rag.types import Chunk
+
+    text = "Тип | Срок изготовления | Срок действия\nПостоянный | 2 рабочих дня | 3 года\nВременный | сразу | 1 месяц"
+    chunk = Chunk("d#0", "d", "d.txt", "Пропуска", text, 0, len(text), 0)
+    row = text.index("Временный")
+    assert chunk.sentence_text(row, len(text), titles=True) == (
+        "Пропуска\nТип | Срок изготовления | Срок действия\nВременный | сразу | 1 месяц"
+    )
+    assert chunk.sentence_text(0, text.index("\n"), titles=False) == "Тип | Срок изготовления | Срок действия"
