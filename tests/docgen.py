@@ -138,7 +138,8 @@ def encrypt(pdf: bytes, user_password: str, owner_password: str | None = None) -
 
 
 def docx_bytes(items: Sequence[tuple[str, str]], title: str = "") -> bytes:
-    """A Word document: ("h1".."h3", text) headings, ("p", text) paragraphs, ("table", "a|b\\nc|d")."""
+    """A Word document: ("h1".."h3", text) headings, ("p", text) paragraphs, ("table", "a|b\\nc|d"),
+    ("li", text) and ("ol", text) items of a bulleted and a numbered list."""
     import docx
 
     document = docx.Document()
@@ -152,6 +153,8 @@ def docx_bytes(items: Sequence[tuple[str, str]], title: str = "") -> bytes:
             for r, row in enumerate(rows):
                 for c, cell in enumerate(row):
                     table.cell(r, c).text = cell
+        elif kind in ("li", "ol"):
+            document.add_paragraph(text, style="List Bullet" if kind == "li" else "List Number")
         else:
             document.add_paragraph(text)
     buf = io.BytesIO()

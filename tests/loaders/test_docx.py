@@ -33,6 +33,27 @@ def test_headings_tables_and_section_titles() -> None:
     assert all(c.page_start is None and c.page_end is None for c in chunks)
 
 
+def test_a_list_is_one_block_of_items_and_stays_in_one_passage() -> None:
+    items = [
+        ("h2", "Обязанности инициатора"),
+        ("p", "Инициатор закупки обязан:"),
+        ("li", "подготовить техническое задание;"),
+        ("li", "найти не менее трёх поставщиков;"),
+        ("li", "приложить обоснование цены."),
+        ("h2", "Сроки"),
+        ("ol", "Заявка рассматривается пять рабочих дней."),
+        ("ol", "Договор подписывается за десять рабочих дней."),
+    ]
+    doc = load_bytes("закупки.docx", docx_bytes(items))
+    assert (
+        "Инициатор закупки обязан:\n\n- подготовить техническое задание;\n- найти не менее трёх поставщиков;\n"
+        "- приложить обоснование цены.\n\n## Сроки\n\n- Заявка рассматривается" in doc.text
+    )
+    chunks = chunk_document(doc, max_tokens=200, overlap=0)
+    (duties,) = [c for c in chunks if "техническое задание" in c.text]
+    assert "обоснование цены" in duties.text and duties.title == "Обязанности инициатора"
+
+
 def test_docx_is_recognised_by_content() -> None:
     data = docx_bytes(ITEMS)
     assert load_bytes("upload", data).text == load_bytes("upload.bin", data).text == load_bytes("a.docx", data).text

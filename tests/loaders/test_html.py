@@ -70,3 +70,13 @@ def test_a_layout_table_is_read_cell_by_cell() -> None:
 def test_furniture_nested_in_furniture_is_removed_once() -> None:
     page = '<html><body><div id="footer"><div class="menu"><nav>a</nav>b</div>c</div><p>Текст статьи.</p></body></html>'
     assert load_bytes("nested.html", page.encode()).text == "Текст статьи."
+
+
+def test_a_list_is_one_block_with_an_item_a_line() -> None:
+    page = (
+        "<html><body><h1>Пропуск</h1><h2>Документы</h2><p>Нужны:</p>"
+        "<ol><li>Паспорт.</li><li>Заявка <b>руководителя</b>.</li></ol>"
+        "<ul><li>Фото 3×4</li><li>Подпись</li></ul><p>Срок — два дня.</p></body></html>"
+    )
+    doc = load_bytes("list.html", page.encode())
+    assert "Нужны:\n\n1. Паспорт.\n2. Заявка руководителя.\n\n- Фото 3×4\n- Подпись\n\nСрок — два дня." in doc.text

@@ -2,9 +2,12 @@
 
 Paragraphs styled "Heading 1".."Heading 9" (or "Title") become Markdown heading lines (``## …``),
 so the chunker gives their sections titles exactly as it does for Markdown files; built-in style
-names are stored in English whatever the language of Word's interface. Each table row becomes
-one line, its cells joined by " | ". Headers, footers, footnotes, comments and text boxes are not
-part of the body and are left out. The title comes from the document properties when set.
+names are stored in English whatever the language of Word's interface. A list (paragraphs with
+numbering, or in a "List Bullet"/"List Number" style) becomes one block of "- " lines, as in
+Markdown, so its items stay in one passage with the line that introduces them instead of being
+cut into passages two items at a time. Each table row becomes one line, its cells joined by
+" | ". Headers, footers, footnotes, comments and text boxes are not part of the body and are left
+out. The title comes from the document properties when set.
 """
 
 from __future__ import annotations
@@ -41,6 +44,20 @@ def _heading_level(paragraph: Any, levels: dict[str | None, int]) -> int:
     return levels[style_id]
 
 
+def _is_list_item(paragraph: Any, lists: dict[str | None, bool]) -> bool:
+    """Whether a paragraph is an item of a bulleted or numbered list: it has numbering of its own,
+    or its style ("List Bullet", "List Number 2") does; ``lists`` remembers each style's answer."""
+    ppr = paragraph._p.pPr
+    if ppr is not None and ppr.numPr is not None:
+        return True
+    style_id = paragraph._p.style
+    if style_id not in lists:
+        style = paragraph.style
+        name = str(style.name or "") if style is not None else ""
+        lists[style_id] = name.lower().startswith(("list bullet", "list number", "list paragraph"))
+    return lists[style_id]
+
+
 def _row(row: Any) -> str:
     cells, prev = [], None
     for cell in row.cells:
@@ -55,16 +72,25 @@ def _blocks(document: Any) -> list[str]:
 
     out: list[str] = []
     levels: dict[str | None, int] = {}
+    lists: dict[str | None, bool] = {}
+    in_list = False  # whether the last block is a list that the next item carries on
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             out.append("\n".join(r for r in map(_row, item.rows) if r.strip(" |")))
+            in_list = False
             continue
         text = plain(item.text).strip()
         level = _heading_level(item, levels)
         if text and level:
             out.append("#" * level + " " + " ".join(text.split()))
+        elif text and _is_list_item(item, lists):
+            line = "- " + " ".join(text.split())
+            out[-1:] = [out[-1] + "\n" + line] if in_list else [*out[-1:], line]
+            in_list = True
+            continue
         elif text:
             out.append(text)
+        in_list = in_list and not text  # an empty paragraph does not end a list
     return [b for b in out if b]
 
 

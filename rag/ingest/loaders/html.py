@@ -12,6 +12,8 @@ What is indexed is what a reader of the page came for, not the site around it:
 - when the page marks its content (one ``<main>``, or else one ``<article>``), only that is read.
 - ``<h1>``..``<h6>`` become Markdown heading lines (``## Сроки``), so the chunker titles sections
   by them as it does for Markdown and Word, and list items or table rows are not taken for headings.
+- a list is one block, an item a line ("- …", or "1. …" in an ``<ol>``), as in Markdown: its items
+  stay in one passage with the line that introduces them.
 - a data table becomes one line per row, its cells joined by " | " (a cell's text alone was glued
   to the next: "Постоянный2 рабочих дня3 года"); a table used for layout (its cells hold
   paragraphs, lists or tables) is read cell by cell as blocks.
@@ -43,7 +45,7 @@ _FURNITURE = re.compile(
     r"|cookies?(?:[-_]?(?:banner|notice|consent|bar))?)$",
     re.IGNORECASE,
 )
-_BLOCKS = "p, div, li, dt, dd, tr, br, section, article, blockquote, pre, figcaption, main, header, footer"
+_BLOCKS = "p, div, ul, ol, dl, dt, dd, tr, br, section, article, blockquote, pre, figcaption, main, header, footer"
 _LAYOUT_CELL = "p, div, ul, ol, table, h1, h2, h3, h4, h5, h6, blockquote, pre, section, article"
 
 
@@ -109,6 +111,16 @@ def _tables(root: Any) -> None:
         table.replace_with("\n\n" + "\n\n".join([*head, "\n".join(lines)]) + "\n\n")
 
 
+def _lists(root: Any) -> None:
+    """Each list item on a line of its own, "- " or its number before it; the list one block."""
+    for node in root.css("ul, ol"):
+        node.insert_before("\n\n")
+        start = node.attributes.get("start") or "1"
+        first = int(start) if node.tag == "ol" and start.isdigit() else 1
+        for k, item in enumerate((c for c in node.iter() if c.tag == "li"), first):
+            item.insert_before(f"\n{k}. " if node.tag == "ol" else "\n- ")
+
+
 def _headings(root: Any) -> None:
     for level in range(1, 7):
         for node in root.css(f"h{level}"):
@@ -131,6 +143,7 @@ def html_to_text(html: str) -> tuple[str, str]:
     if len(h1) == 1 and _words(h1[0]):
         title = _words(h1[0])
     _tables(root)
+    _lists(root)
     _headings(root)
     for node in root.css(_BLOCKS):
         node.insert_after("\n\n")  # block boundaries become paragraph breaks
