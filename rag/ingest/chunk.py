@@ -32,7 +32,7 @@ from rag.types import Chunk, Document
 
 Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
-CHUNKER = "paragraphs-v4"  # v4: table rows and list items are sentences, rows embedded under their header
+CHUNKER = "paragraphs-v5"  # v5: a line of figures is no heading
 
 _PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120
@@ -59,8 +59,8 @@ def _depth(paragraph: str) -> int:
 
 def _looks_like_heading(paras: list[str], k: int) -> bool:
     """Whether the one-line paragraph ``paras[k]`` is a heading by its shape: short, no final stop,
-    capitalised after any section number; a numbered line is not one when a neighbour is a line
-    numbered at the same depth (then they are the items of a list)."""
+    capitalised after any section number, not mostly figures; a numbered line is not one when a
+    neighbour is a line numbered at the same depth (then they are the items of a list)."""
     line = paras[k]
     if not line or _CAPTION.match(line) or len(line) > _HEADING_MAX or line[-1] in ".!?:;,…":
         return False
@@ -69,6 +69,10 @@ def _looks_like_heading(paras: list[str], k: int) -> bool:
         if any(0 <= n < len(paras) and _depth(paras[n]) == depth for n in (k - 1, k + 1)):
             return False
         line = line[number.end() :]
+    words = line.split()
+    figures = sum(1 for w in words if any(c.isdigit() for c in w))
+    if figures >= 3 and 3 * figures >= len(words):
+        return False  # a row of figures ("Hilltop 15,500 34 1988"): a table's, as a PDF's arrive
     return line[:1].isupper()
 
 

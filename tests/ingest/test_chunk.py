@@ -253,3 +253,13 @@ def test_a_table_row_is_embedded_under_its_header_row() -> None:
         "Пропуска\nТип | Срок изготовления | Срок действия\nВременный | сразу | 1 месяц"
     )
     assert chunk.sentence_text(0, text.index("\n"), titles=False) == "Тип | Срок изготовления | Срок действия"
+
+
+def test_a_row_of_figures_is_no_heading() -> None:
+    """A PDF's table arrives as lines of words and figures; a row must not title what follows."""
+    text = (
+        "Ключевые показатели\n\nЗавод Мощность Штат Год\n\nHilltop 15,500 34 1988 Oakmere 4,200 11 1962\n\n"
+        "Генеральный директор компании — Хелен Марш, назначена в 2021 году."
+    )
+    chunks = chunk_document(_doc(text), max_tokens=12, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
+    assert "Hilltop" not in next(c.title for c in chunks if "Марш" in c.text)
