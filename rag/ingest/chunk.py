@@ -23,6 +23,7 @@ where in a long document the passage sits.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 
@@ -32,7 +33,7 @@ from rag.types import Chunk, Document
 
 Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
-CHUNKER = "paragraphs-v5"  # v5: a line of figures is no heading
+CHUNKER = "paragraphs-v6"  # v6: passages titled by their last leading heading
 
 _PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120
@@ -237,18 +238,28 @@ def chunk_document(
             else:
                 groups.append(held[:2])
             held = None
-        if size and (size < min_tokens or doc.text[e - 1] == ":"):  # "…as follows:" leads into what follows
+        # Short paragraphs, headings however long, and "…as follows:" lead into what follows.
+        if size and (size < min_tokens or not body or doc.text[e - 1] == ":"):
             held, held_body = (s, e, size), body
         else:
             groups.append((s, e))
     if held is not None:
         groups.append(held[:2])
+    # A passage is titled by the section its text falls under: one that opens with the document's
+    # heading and then a section's ("# Регламент", "## 1. Общие положения", text) by the latter.
+    unit_starts = [u[0] for u in units]
+    titled_at = {}
+    for s, e in groups:
+        k = bisect.bisect_left(unit_starts, s)
+        while k + 1 < len(unit_starts) and unit_starts[k] in starts_section and unit_starts[k + 1] < e:
+            k += 1
+        titled_at[s] = unit_starts[k] if k < len(unit_starts) else s
     return [
         Chunk(
             f"{doc.doc_id}#{n}",
             doc.doc_id,
             doc.source,
-            _section_title(doc, headings, s),
+            _section_title(doc, headings, titled_at[s]),
             doc.text[s:e],
             s,
             e,

@@ -263,3 +263,14 @@ def test_a_row_of_figures_is_no_heading() -> None:
     )
     chunks = chunk_document(_doc(text), max_tokens=12, overlap=0, count=lambda s: len(s.split()), min_tokens=0)
     assert "Hilltop" not in next(c.title for c in chunks if "Марш" in c.text)
+
+
+def test_a_passage_opening_with_headings_is_titled_by_the_last_and_never_holds_only_headings() -> None:
+    text = (
+        "Инструкция по охране труда для операторов склада и погрузочных площадок\n\n1. Общие требования\n\n"
+        "К работе допускаются лица не моложе 18 лет.\n\n2. Перед началом работы\n\nОператор проверяет тормоза."
+    )
+    doc = Document("d", "d.pdf", "Инструкция", text, content_hash(text))
+    chunks = chunk_document(doc, max_tokens=40, overlap=0, count=lambda s: len(s.split()), min_tokens=6)
+    assert [c.title for c in chunks] == ["Инструкция — 1. Общие требования", "Инструкция — 2. Перед началом работы"]
+    assert chunks[0].text.endswith("не моложе 18 лет.")
