@@ -33,7 +33,7 @@ from rag.types import Chunk, Document
 
 Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
-CHUNKER = "paragraphs-v6"  # v6: passages titled by their last leading heading
+CHUNKER = "paragraphs-v7"  # v7: "**bold**" opening a sentence is kept
 
 _PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120

@@ -129,13 +129,18 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# What opens a sentence but is not its text: a dash of speech, a bullet ("* " but not "**bold**"),
+# a table row's bar, a heading's marks.
+_LEAD = re.compile(r"(?:[–—\-•|#\s\u00a0]|\*(?=\s))*")
+
+
 def passage_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of a chunk's text as answers quote them (leading dashes of speech, list
     bullets and a table row's outer bars dropped)."""
     spans = []
     for s, e in split_sentences(text):
-        while s < e and text[s] in "–—-*•|# \u00a0":
-            s += 1
+        lead = _LEAD.match(text, s, e)
+        s = lead.end() if lead else s
         while e > s and text[e - 1] in "| ":
             e -= 1
         if s < e:

@@ -225,7 +225,7 @@ def test_table_rows_and_list_items_are_sentences_of_their_own() -> None:
         "| Berlin | 48 | 150 |\n| London | 62 | 210 |\n\n"
         "Сумма | Способ\nдо 100 000 | прямая закупка\nсвыше 1 000 000 | тендер\n\n"
         "* Заявление подаётся за 14 дней. Это важно.\n* Заявление согласует\n  руководитель.\n\n"
-        "Обычный абзац\nс переносом строки. И второе предложение."
+        "Обычный абзац\nс переносом строки. И второе предложение.\n\n**Note:** keep receipts."
     )
     assert [text[a:b] for a, b in passage_sentences(text)] == [
         "Daily allowances",
@@ -240,6 +240,7 @@ def test_table_rows_and_list_items_are_sentences_of_their_own() -> None:
         "Заявление согласует\n  руководитель.",
         "Обычный абзац\nс переносом строки.",
         "И второе предложение.",
+        "**Note:** keep receipts.",  # emphasis is no bullet
     ]
 
 
