@@ -52,6 +52,21 @@ COLUMNS = f"""<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>
 </body></html>"""
 
 
+# A table beside justified text in narrow columns, whose stretched spaces are wider than the text is high.
+TABLE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plants</title>
+<style>body{font:11pt/1.4 'DejaVu Serif',serif} .cols{column-count:3;column-gap:4mm;text-align:justify}
+td,th{border:1px solid #000;padding:3px} table{border-collapse:collapse}</style></head><body>
+<div class="cols"><p>The utility supplied drinking water to two hundred thousand residents across the
+county, and leakage fell to eleven percent of the water put into supply, its lowest level recorded
+since monitoring began, mainly because old cast-iron mains in the northern district were replaced.</p></div>
+<h2>Key figures by plant</h2>
+<table><tr><th>Plant</th><th>Capacity (m³/day)</th><th>Staff</th><th>Built</th></tr>
+<tr><td>Riverside</td><td>31,000</td><td>58</td><td>1974</td></tr>
+<tr><td>Hilltop</td><td>15,500</td><td>34</td><td>1988</td></tr>
+<tr><td>Oakmere</td><td>4,200</td><td>11</td><td>1962</td></tr></table>
+<p>The chief executive of the utility is Helen Marsh.</p></body></html>"""
+
+
 def _picture() -> str:
     """A PNG of a chart-like picture (no text), as a data: URL."""
     from PIL import Image, ImageDraw
@@ -80,5 +95,5 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from tests.widget.conftest import chromium_path
 
     chromium_path()
-    pages = {"english": ENGLISH, "columns": COLUMNS, "mixed": mixed()}
+    pages = {"english": ENGLISH, "columns": COLUMNS, "mixed": mixed(), "table": TABLE}
     return print_pdfs(pages, tmp_path_factory.mktemp("printed"))

@@ -45,6 +45,32 @@ def test_a_large_heading_wrapped_over_two_lines_is_one_paragraph() -> None:
     ]
 
 
+def _placed(words: list[tuple[str, float]], y: float, space: float = 3.0) -> Line:
+    """A line of words starting at the given x (gaps from 6 points a letter and ``space``)."""
+    out, right = [], None
+    for word, x in words:
+        out.append((x, 0.0 if right is None else x - right))
+        right = x + 6 * len(word)
+    return Line(" ".join(w for w, _ in words), words[0][1], right or 0, y, 12, None, tuple(out))
+
+
+def test_lines_whose_words_stand_in_columns_are_a_table() -> None:
+    table = [
+        _placed([("Plant", 50), ("Capacity", 120), ("Staff", 200), ("Built", 236)], 700),
+        _placed([("Riverside", 50), ("31,000", 120), ("58", 200), ("1974", 236)], 686),
+        _placed([("Hilltop", 50), ("15,500", 120), ("34", 200), ("1988", 236)], 672),
+    ]
+    # Justified text in a narrow column: every space stretched alike, wider than the text is high.
+    justified = [
+        _placed([("Всё", 50), ("это", 86), ("шло", 122), ("дальше", 158)], 640),
+        _placed([("без", 50), ("слов", 86), ("про", 128), ("это.", 164)], 626),
+    ]
+    assert paragraphs(table + justified) == [
+        "Plant | Capacity | Staff | Built\nRiverside | 31,000 | 58 | 1974\nHilltop | 15,500 | 34 | 1988",
+        "Всё это шло дальше без слов про это.",
+    ]
+
+
 def test_a_dash_opening_a_line_mid_sentence_is_no_list_item() -> None:
     lines = column(["саммит «Центральная Азия", "– Россия» прошёл в Душанбе.", "– Это прямая речь.", "Конец."])
     assert paragraphs(lines) == ["саммит «Центральная Азия – Россия» прошёл в Душанбе.", "– Это прямая речь. Конец."]

@@ -52,6 +52,16 @@ def test_two_columns_read_in_order_with_paragraphs_whole(printed: dict[str, Path
     assert "Отдел информации и культурно-гуманитарного обмена" in doc.text
 
 
+def test_a_table_is_read_row_by_row_with_its_cells_apart(printed: dict[str, Path]) -> None:
+    doc = load_bytes("plants.pdf", printed["table"].read_bytes())
+    assert (
+        "\n\nPlant | Capacity (m³/day) | Staff | Built\nRiverside | 31,000 | 58 | 1974\n"
+        "Hilltop | 15,500 | 34 | 1988\nOakmere | 4,200 | 11 | 1962\n\n" in doc.text
+    )
+    assert doc.text.count(" | ") == 12  # the justified columns above are no table
+    assert "The chief executive of the utility is Helen Marsh." in doc.text
+
+
 def test_an_image_only_page_keeps_the_page_count(printed: dict[str, Path]) -> None:
     doc = load_bytes("mixed.pdf", printed["mixed"].read_bytes())
     assert len(doc.pages) == 3

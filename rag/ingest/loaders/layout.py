@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.ingest.loaders.hyphens import HYPHEN, dehyphenate
+from rag.ingest.loaders.tables import table_rows
 
 _BREAK_GAP = 1.3  # pitch over the usual one that starts a paragraph
 _SIZE_CHANGE = 0.15  # relative change of line height that starts one (headings)
@@ -54,6 +55,9 @@ class Line:
     baseline: float  # of its first character
     height: float  # of the font's box: the text size, robust to which letters the line has
     end_baseline: float | None = None  # of its last one, when a hyphenated word ran on to the next line
+    # Where each word of ``text`` (split at spaces) starts and how far it is from the word before (0
+    # for the first); empty when not known. ``tables`` finds a table's cells by them.
+    words: tuple[tuple[float, float], ...] = ()
 
     @property
     def last_baseline(self) -> float:
@@ -156,13 +160,18 @@ def paragraphs(lines: Sequence[Line]) -> list[str]:
         if abs(p.height - c.height) < 0.05 * p.height and 0.5 * p.height < p.last_baseline - c.baseline < 3 * p.height
     ]
     pitch = statistics.median(steps) if steps else None
-    groups: list[list[str]] = [[lines[0].text]]
-    for prev, cur in zip(lines, lines[1:], strict=False):
-        if _breaks(prev, cur, pitch):
-            groups.append([cur.text])
+    rows = table_rows(lines)  # a table is a block of its own, a row a line
+    groups: list[list[str]] = [[rows.get(0, lines[0].text)]]
+    tables = [0 in rows]
+    for k, (prev, cur) in enumerate(zip(lines, lines[1:], strict=False), 1):
+        if k in rows and k - 1 in rows:
+            groups[-1].append(rows[k])
+        elif k in rows or k - 1 in rows or _breaks(prev, cur, pitch):
+            groups.append([rows.get(k, cur.text)])
+            tables.append(k in rows)
         else:
             groups[-1].append(cur.text)
-    return [p for p in (_join(g) for g in groups) if p]
+    return [p for p in ("\n".join(g) if table else _join(g) for g, table in zip(groups, tables, strict=True)) if p]
 
 
 def join_pages(pages: Sequence[Sequence[str]]) -> tuple[str, tuple[int, ...]]:

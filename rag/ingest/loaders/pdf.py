@@ -38,13 +38,24 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _line(raw: Any, textpage: Any, text: str, first: int, last: int) -> Line:
+def _line(raw: Any, textpage: Any, text: str, first: int, last: int, words: tuple[tuple[float, float], ...]) -> Line:
     char_first = raw.FPDFText_GetCharIndexFromTextIndex(textpage, first)
     char_last = raw.FPDFText_GetCharIndexFromTextIndex(textpage, last)
     left, bottom, _, top = textpage.get_charbox(char_first, loose=True)
     _, _, right, _ = textpage.get_charbox(char_last, loose=True)
     y_first, y_last = _origin(raw, textpage, char_first)[1], _origin(raw, textpage, char_last)[1]
-    return Line(text, left, right, y_first, top - bottom, y_last if abs(y_last - y_first) > 1 else None)
+    return Line(text, left, right, y_first, top - bottom, y_last if abs(y_last - y_first) > 1 else None, words)
+
+
+def _words(raw: Any, textpage: Any, spans: list[tuple[int, int]]) -> tuple[tuple[float, float], ...]:
+    """(left edge, gap to the word before) of each word, its first and last characters' text indices
+    given; the gaps find a table's cells (``tables``)."""
+    out, right = [], None
+    for first, last in spans:
+        left = textpage.get_charbox(raw.FPDFText_GetCharIndexFromTextIndex(textpage, first))[0]
+        out.append((left, 0.0 if right is None else max(left - right, 0.0)))
+        right = textpage.get_charbox(raw.FPDFText_GetCharIndexFromTextIndex(textpage, last))[2]
+    return tuple(out)
 
 
 def _origin(raw: Any, textpage: Any, index: int) -> tuple[float, float]:
@@ -73,9 +84,12 @@ def _page_lines(pdf: Any, index: int) -> list[Line]:
                 continue
             first = m.start() + len(m.group()) - len(m.group().lstrip())
             last = first + len(body) - 1
+            spans = [(first + w.start(), first + w.end() - 1) for w in re.finditer(r"\S+", body)]
             if astral:
                 first, last = _utf16_len(text[:first]), _utf16_len(text[: last + 1]) - 1
-            lines.append(_line(raw, textpage, clean, first, last))
+                spans = [(_utf16_len(text[:a]), _utf16_len(text[: b + 1]) - 1) for a, b in spans]
+            words = _words(raw, textpage, spans) if len(spans) == len(clean.split()) else ()
+            lines.append(_line(raw, textpage, clean, first, last, words))
         return lines
     finally:
         textpage.close()
