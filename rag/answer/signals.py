@@ -8,9 +8,10 @@ Russian and English questions over a Russian or English corpus:
 - dense: cosine of the question and the sentence (e5 query vs passage vectors), the best of the
   sentence's neighbours in its passage ("Он также..." continues the sentence that names him), and
   the sentence's cosine relative to the best sentence of the retrieved passages;
-- lexical: the idf-weighted share of the question's stemmed terms the sentence holds, with its
-  neighbours, and in its whole passage with the passage's title (the document and section a
-  question names: a paragraph about someone often names them only in its title). Across scripts
+- lexical: the idf-weighted share of the question's stemmed terms the sentence holds (a table row
+  with its table's header row), with its neighbours, and in its whole passage with the passage's
+  title (the document and section a question names: a paragraph about someone often names them
+  only in its title). Across scripts
   only numbers and Latin names can match, so the share is taken over those terms alone;
 - unseen: the idf-weighted share of the question's terms that occur nowhere in the corpus (in a
   script the corpus is written in). A word the corpus never uses is evidence it cannot answer;
@@ -32,6 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.text.sentences import table_header
 from rag.text.terms import tokenize
 
 FEATURES = (
@@ -166,6 +168,13 @@ def unseen_share(
     return sum(weights.get(t, 0.0) for t in usable if df.get(t, 0) == 0) / total
 
 
+def _words_of(sentence: Sentence, passage_texts: Sequence[str]) -> str:
+    """The text whose words a sentence offers: a table row with its table's header row ("Срок
+    изготовления" says what "в день обращения" is), as the row is embedded."""
+    header = table_header(passage_texts[sentence.passage], sentence.start)
+    return f"{header}\n{sentence.text}" if header else sentence.text
+
+
 def features(
     question: str,
     q_vec: np.ndarray,
@@ -183,7 +192,7 @@ def features(
         return out
     dense = vectors @ q_vec
     q_tokens = set(tokenize(question))
-    s_tokens = [set(tokenize(s.text)) for s in sentences]
+    s_tokens = [set(tokenize(_words_of(s, passage_texts))) for s in sentences]
     weights = corpus.idf(sorted(q_tokens)) if corpus is not None else _local_idf(q_tokens, s_tokens)
     q_script = script(question)
     q_years = {t for t in q_tokens if _YEAR.match(t)}

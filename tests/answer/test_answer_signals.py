@@ -96,3 +96,33 @@ def test_a_question_word_the_corpus_never_uses_is_evidence_against_answering() -
     english = set(tokenize("How much did trade grow?"))
     assert unseen_share(english, corpus.idf(sorted(english)), corpus, russian) == 0.0
     assert unseen_share(foreign, weights, None, russian) == 0.0  # no corpus statistics: no evidence
+
+
+def test_a_table_row_offers_the_words_of_its_header_row() -> None:
+    """A row's cells say what they are only through the header: the row's lexical coverage reads
+    the header too, as its vector is embedded under it."""
+    import numpy as np
+
+    from rag.answer.signals import FEATURES, Sentence, features
+
+    table = (
+        "Тип пропуска | Срок изготовления | Срок действия\n"
+        "Постоянный | 2 рабочих дня | 3 года\n"
+        "Временный | в день обращения | 1 месяц"
+    )
+    row = table.rsplit("\n", 1)[1]
+    question = "Какой срок изготовления временного пропуска?"
+
+    def lexical(passage: str) -> float:
+        start = passage.index(row)
+        rows = features(
+            question,
+            np.ones(2) / np.sqrt(2),
+            [Sentence(0, start, start + len(row), row)],
+            np.ones((1, 2)),
+            [passage],
+            [1.0],
+        )
+        return float(rows[0, FEATURES.index("lexical")])
+
+    assert lexical(table) > lexical(row) > 0  # alone, only "временного" matches
