@@ -172,7 +172,11 @@ class Jobs:
         job's process died mid-ingest), each under its lost job's id when there is one;
         ``work(doc_id)`` gives the size and the work. Uploads a live job of another worker is
         ingesting are left to it, and the check and the claim are one step under a file lock, so
-        workers starting together queue each upload once. Returns the ids of the jobs queued."""
+        workers starting together queue each upload once. Returns the ids of the jobs queued.
+
+        Nothing is written when nothing is pending, so a server over a read-only index starts."""
+        if not pending():
+            return []
         self.directory.mkdir(parents=True, exist_ok=True)
         queued = []
         with open(self.directory / ".recover.lock", "a+b") as lock:

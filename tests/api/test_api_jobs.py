@@ -137,6 +137,14 @@ async def test_uploads_kept_but_not_ingested_are_ingested_at_start_under_their_j
         assert len(list((settings.index_dir / "jobs").glob("*.json"))) == 2
 
 
+@pytest.mark.asyncio
+async def test_a_server_with_nothing_to_recover_writes_nothing_at_start(make_settings: Any) -> None:
+    settings = make_settings()  # a read-only index must still serve: start-up only reads
+    async with app_client(settings) as client:
+        assert (await client.get("/readyz")).status_code == 200
+    assert not (settings.index_dir / "jobs").exists()
+
+
 def test_workers_starting_together_queue_a_kept_upload_once(tmp_path: Any) -> None:
     import threading
 
