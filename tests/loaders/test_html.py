@@ -80,3 +80,14 @@ def test_a_list_is_one_block_with_an_item_a_line() -> None:
     )
     doc = load_bytes("list.html", page.encode())
     assert "Нужны:\n\n1. Паспорт.\n2. Заявка руководителя.\n\n- Фото 3×4\n- Подпись\n\nСрок — два дня." in doc.text
+
+
+def test_a_line_break_stays_inside_its_paragraph_and_two_end_it() -> None:
+    page = (
+        "<html><body><p>Офис в Ташкенте:<br>ул. Навои, 12,<br>3 этаж.</p>"
+        "<p>Первая строфа.<br><br>Вторая строфа.</p><p>Конец.</p></body></html>"
+    )
+    text = load_bytes("address.html", page.encode()).text
+    assert "Офис в Ташкенте:\nул. Навои, 12,\n3 этаж.\n\nПервая строфа.\n\nВторая строфа.\n\nКонец." in text, text
+    chunks = chunk_document(load_bytes("address.html", page.encode()), min_tokens=1)
+    assert chunks[0].text == "Офис в Ташкенте:\nул. Навои, 12,\n3 этаж.", [c.text for c in chunks]

@@ -45,7 +45,7 @@ _FURNITURE = re.compile(
     r"|cookies?(?:[-_]?(?:banner|notice|consent|bar))?)$",
     re.IGNORECASE,
 )
-_BLOCKS = "p, div, ul, ol, dl, dt, dd, tr, br, section, article, blockquote, pre, figcaption, main, header, footer"
+_BLOCKS = "p, div, ul, ol, dl, dt, dd, tr, section, article, blockquote, pre, figcaption, main, header, footer"
 _LAYOUT_CELL = "p, div, ul, ol, table, h1, h2, h3, h4, h5, h6, blockquote, pre, section, article"
 
 
@@ -147,6 +147,8 @@ def html_to_text(html: str) -> tuple[str, str]:
     _headings(root)
     for node in root.css(_BLOCKS):
         node.insert_after("\n\n")  # block boundaries become paragraph breaks
+    for node in root.css("br"):
+        node.insert_after("\n")  # a line break inside the paragraph (an address, a verse); two end it
     raw = strip_markup(root.text(separator="", strip=False))
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
