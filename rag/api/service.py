@@ -103,7 +103,7 @@ class Service:
             return []
         if info is None:
             return []
-        return uploads.unindexed(self.settings.index_dir, {k: str(v.get("hash")) for k, v in info.documents.items()})
+        return sorted(d for d, text_hash in kept.items() if info.documents.get(d, {}).get("hash") != text_hash)
 
     def _recovery(self, doc_id: str) -> tuple[int, Any]:
         """The size and the job that ingests the kept upload ``doc_id`` again."""

@@ -10,7 +10,8 @@ from rag.cli import add_index_option
 from rag.config import VECTOR_INDEXES, Settings
 from rag.embed import get_embedder
 from rag.errors import IndexError_, IndexMissingError, InputError, NothingToIndexError
-from rag.ingest.pipeline import has_index, ingest_paths, list_documents
+from rag.ingest import uploads
+from rag.ingest.pipeline import ingest_paths, list_documents
 from rag.store.milvus.connect import milvus_uri
 
 
@@ -96,12 +97,13 @@ def _default_paths(rebuild: bool, settings: Settings) -> list[Path]:
     the image have it), but for a rebuild of an existing index nothing: it re-reads what the index
     holds, each document from the file its record names (./seeds would fail outside the project
     directory, or add the seed article to an index built from other files)."""
-    if not rebuild or not has_index(settings, None):
+    if not rebuild:
         return [Path("seeds")]
     try:
         list_documents(settings)
     except IndexMissingError:
-        pass  # only kept uploads: they are read back from index/uploads/
+        # No index: kept uploads alone are read back from index/uploads/; else there is nothing to rebuild.
+        return [] if uploads.stored(settings.index_dir) else [Path("seeds")]
     except IndexError_ as exc:
         damage = exc.message.split(": rebuild with ")[0]  # that advice is what cannot work here
         raise InputError(

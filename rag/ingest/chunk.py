@@ -27,7 +27,7 @@ import bisect
 import re
 from collections.abc import Callable
 
-from rag.text.sentences import split_sentences
+from rag.text.sentences import PARAGRAPH_BREAK, split_sentences
 from rag.text.tokens import count_tokens
 from rag.types import Chunk, Document
 
@@ -35,7 +35,6 @@ Counter = Callable[[str], int]
 # Recorded in the index manifest: an index chunked another way is re-chunked by the next ingest.
 CHUNKER = "paragraphs-v7"  # v7: "**bold**" opening a sentence is kept
 
-_PARA = re.compile(r"\n\s*\n")
 _HEADING_MAX = 120
 # Paragraphs shorter than this (headings, captions, one-line leads) join the next paragraph: alone
 # they are too short to be found by meaning or to make sense as a cited passage.
@@ -165,7 +164,7 @@ def _split_long(text: str, start: int, end: int, max_tokens: int, count: Counter
 def _paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of every non-blank paragraph, surrounding whitespace left out."""
     out, pos = [], 0
-    for m in _PARA.finditer(text + "\n\n"):
+    for m in PARAGRAPH_BREAK.finditer(text + "\n\n"):
         seg = text[pos : m.start()]
         if seg.strip():
             out.append((pos + len(seg) - len(seg.lstrip()), pos + len(seg.rstrip())))

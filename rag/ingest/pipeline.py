@@ -24,7 +24,7 @@ from rag.ingest.report import IngestReport
 from rag.store import Store, open_store
 from rag.types import Document
 
-__all__ = ["IngestReport", "StageProgress", "has_index", "ingest_paths", "list_documents", "update_index"]
+__all__ = ["IngestReport", "StageProgress", "ingest_paths", "list_documents", "update_index"]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def ingest_paths(
         if lost:
             log.warning("rebuild drops %d document(s): %s", len(lost), ", ".join(lost))
         docs.update((d.doc_id, d) for d in carried)
-    if not docs and not has_index(settings, store):
+    if not docs and not _has_index(settings, store):
         # An index of nothing would only hide the mistake (a wrong directory, files of the wrong
         # type) behind "indexed 0 documents"; an existing index is still updated (and pruned).
         where = ", ".join(str(p) for p in paths)
@@ -99,7 +99,7 @@ def ingest_paths(
     return report
 
 
-def has_index(settings: Settings, store: Store | None) -> bool:
+def _has_index(settings: Settings, store: Store | None) -> bool:
     """Whether an ingest would update something: an index (even a damaged one) or kept uploads."""
     if uploads.stored(settings.index_dir):
         return True

@@ -112,12 +112,6 @@ def stored(index_dir: Path) -> dict[str, str]:
     return found
 
 
-def unindexed(index_dir: Path, indexed: Mapping[str, str]) -> list[str]:
-    """The kept uploads whose text the index does not hold (``indexed``: doc_id -> text hash): a
-    server stopped between keeping the bytes and writing the index."""
-    return sorted(doc_id for doc_id, text_hash in stored(index_dir).items() if indexed.get(doc_id) != text_hash)
-
-
 def documents(
     index_dir: Path, skip: Iterable[str], known: Mapping[str, str]
 ) -> tuple[list[Document], list[DocumentError]]:

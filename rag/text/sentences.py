@@ -17,7 +17,7 @@ import re
 
 from razdel import sentenize
 
-_PARA = re.compile(r"\n\s*\n")
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")  # a blank line: how loaders separate paragraphs
 # Abbreviations that introduce a number; razdel ends a sentence after them when a digit follows.
 _BEFORE_NUMBER = re.compile(
     r"(?:^|[\s(])(?:род|ум|ок|прибл|см|им|ст|тт?|табл|рис|илл|гл|пп?|ч|с|стр|кв|д|корп|тел|вып|разд|прил"
@@ -117,7 +117,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     and each item of a list is a sentence of its own, or more."""
     spans: list[tuple[int, int]] = []
     pos = 0
-    for para in _PARA.split(text):
+    for para in PARAGRAPH_BREAK.split(text):
         base = text.index(para, pos) if para else pos
         pos = base + len(para)
         for start, stop in _items(para):

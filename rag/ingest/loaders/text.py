@@ -69,11 +69,15 @@ def decode(name: str, data: bytes) -> str:
         text = utf16_without_bom(data)
         if text is None:
             raise DocumentError(name, "binary file (contains NUL bytes)")
-        data = text.encode("utf-8")
+        return _fold_line_ends(text)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DocumentError(name, f"not valid UTF-8 (byte {exc.start}): re-save the file as UTF-8") from None
+    return _fold_line_ends(text)
+
+
+def _fold_line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
