@@ -1,6 +1,7 @@
 """HNSW recall and latency against its build and search depth: ``python -m bench.hnsw_sweep``.
 
-Builds FAISS HNSW (M and efConstruction as ``rag.store.base``, or ``--m`` and ``--ef-construction``)
+Builds FAISS HNSW (M, efConstruction and full level-0 lists as ``rag.store.base``, or ``--m``,
+``--ef-construction`` and ``--pruned-level0``)
 over a synthetic corpus (``bench.synthetic``) for each ``--ef-construction``, and for each
 ``--ef-search`` times single-query searches at the service's depth (50 candidates, one thread) and
 measures recall@10 against exact search. Prints one Markdown row per pair: what a denser graph or a
@@ -16,7 +17,7 @@ import faiss
 
 from bench.sweep import DIM, corpus, parser, timed
 from rag.search.retrieve import CANDIDATES
-from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M
+from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_FULL_LEVEL0, HNSW_M
 
 THREADS = faiss.omp_get_max_threads()
 
@@ -26,14 +27,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--m", type=int, default=HNSW_M, help=f"neighbours per node (default {HNSW_M}, the store's)")
     p.add_argument("--ef-construction", type=int, nargs="+", default=[HNSW_EF_CONSTRUCTION])
     p.add_argument("--ef-search", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
+    p.add_argument(
+        "--pruned-level0",
+        action="store_true",
+        help="keep only the links HNSW's heuristic chooses at level 0 (faiss's default; the store fills the lists)",
+    )
     args = p.parse_args(argv)
     v, q, exact = corpus(args)
-    print(f"{args.size:,} {args.vectors} vectors, M={args.m}, {args.queries} queries, one thread")
+    full = HNSW_FULL_LEVEL0 and not args.pruned_level0
+    level0 = "full level-0 lists" if full else "pruned level-0 lists"
+    print(f"{args.size:,} {args.vectors} vectors, M={args.m}, {level0}, {args.queries} queries, one thread")
     print("| efConstruction | build s | efSearch | recall@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
     for ef_c in args.ef_construction:
         faiss.omp_set_num_threads(THREADS)  # building uses every core
         index = faiss.IndexHNSWFlat(DIM, args.m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_c
+        index.keep_max_size_level0 = full
         t = time.perf_counter()
         index.add(v)
         build = time.perf_counter() - t

@@ -24,6 +24,11 @@ from rag.types import Chunk
 # even at efSearch 2048); M=64 with efConstruction 200 reaches 0.95 at 100k with efSearch 256.
 HNSW_M = 64
 HNSW_EF_CONSTRUCTION = 200
+# FAISS only: after HNSW's neighbour heuristic has chosen a node's level-0 links, fill the list's
+# remaining slots with the nearest candidates it passed over. Without it, in clumps of similar
+# chunks the heuristic keeps a median 4 of 64 links (a clump mate "covers" every other candidate),
+# and a search rarely reaches the clump: recall@10 0.77 -> 0.94 at 100k (M=32, efSearch 256).
+HNSW_FULL_LEVEL0 = True
 
 # Per chunk: sentence spans into the chunk text and their unit vectors (n_sentences x dim).
 Sentences = tuple[tuple[tuple[int, int], ...], np.ndarray]

@@ -28,10 +28,14 @@ def test_ivf_sweep_reports_recall_and_latency_per_share(capsys: pytest.CaptureFi
 def test_hnsw_sweep_reports_recall_and_latency_per_depth(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--size", "3000", "--m", "16", "--ef-construction", "40", "--ef-search", "16", "256", "--queries", "30"]
     assert hnsw_sweep.main(args) == 0
-    rows = _rows(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert "full level-0 lists" in out
     assert [r[2] for r in rows] == ["16", "256"]
     recall = [float(r[3]) for r in rows]
     assert all(0 <= x <= 1 for x in recall) and recall[1] >= recall[0]
+    assert hnsw_sweep.main([*args[:-2], "--queries", "5", "--pruned-level0"]) == 0
+    assert "pruned level-0 lists" in capsys.readouterr().out
 
 
 def test_real_vector_check_says_what_to_run_first(

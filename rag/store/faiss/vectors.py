@@ -21,7 +21,7 @@ import faiss
 import numpy as np
 
 from rag.config import Settings
-from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_M
+from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_FULL_LEVEL0, HNSW_M
 from rag.store.faiss.snapshot import corrupt
 
 FILENAME = "vectors.faiss"
@@ -91,6 +91,7 @@ class FaissStore:
         elif kind == "hnsw":
             hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw.keep_max_size_level0 = HNSW_FULL_LEVEL0  # type: ignore[attr-defined]  # missing from the stubs
             index = hnsw
         else:  # also ivf below IVF_MIN_ROWS: an exact scan of so few is as fast
             index = faiss.IndexFlatIP(dim)
