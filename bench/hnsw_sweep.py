@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import faiss
 
+from bench import synthetic
 from bench.sweep import DIM, corpus, parser, timed
 from rag.search.retrieve import CANDIDATES
 from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_FULL_LEVEL0, HNSW_M
@@ -32,7 +34,26 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep only the links HNSW's heuristic chooses at level 0 (faiss's default; the store fills the lists)",
     )
+    p.add_argument(
+        "--index",
+        type=Path,
+        help="search an HNSW index already built over the same corpus (a vectors.faiss, for example of a "
+        "scale cell kept with `bench.scale --keep`) instead of building one",
+    )
     args = p.parse_args(argv)
+    if args.index:
+        built = faiss.read_index(str(args.index))
+        if not isinstance(built, faiss.IndexHNSW) or built.ntotal != args.size:
+            p.error(f"{args.index} is not an HNSW index of {args.size:,} vectors")
+        q = synthetic.queries(args.queries, DIM, args.seed, args.size, args.vectors)
+        exact = synthetic.exact_top(args.size, DIM, args.seed, q, 10, kind=args.vectors)
+        faiss.omp_set_num_threads(1)
+        print(f"{args.size:,} {args.vectors} vectors, {args.index}, {args.queries} queries, one thread")
+        print("| efSearch | recall@10 | p50 ms | p95 ms |\n|---|---|---|---|")
+        for ef in args.ef_search:
+            built.hnsw.efSearch = ef
+            print(f"| {ef} | {timed(lambda x: built.search(x, CANDIDATES)[1], q, exact)} |", flush=True)  # noqa: B023
+        return 0
     v, q, exact = corpus(args)
     full = HNSW_FULL_LEVEL0 and not args.pruned_level0
     level0 = "full level-0 lists" if full else "pruned level-0 lists"
@@ -42,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         faiss.omp_set_num_threads(THREADS)  # building uses every core
         index = faiss.IndexHNSWFlat(DIM, args.m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_c
-        index.keep_max_size_level0 = full
+        index.keep_max_size_level0 = full  # type: ignore[attr-defined]  # missing from the stubs
         t = time.perf_counter()
         index.add(v)
         build = time.perf_counter() - t

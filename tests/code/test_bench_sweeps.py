@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench import hnsw_sweep, ivf_sweep
@@ -36,6 +37,23 @@ def test_hnsw_sweep_reports_recall_and_latency_per_depth(capsys: pytest.CaptureF
     assert all(0 <= x <= 1 for x in recall) and recall[1] >= recall[0]
     assert hnsw_sweep.main([*args[:-2], "--queries", "5", "--pruned-level0"]) == 0
     assert "pruned level-0 lists" in capsys.readouterr().out
+
+
+def test_hnsw_sweep_searches_an_index_already_built(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import faiss
+
+    from bench import synthetic
+
+    index = faiss.IndexHNSWFlat(hnsw_sweep.DIM, 16, faiss.METRIC_INNER_PRODUCT)
+    index.add(np.concatenate(list(synthetic._vector_blocks(2000, hnsw_sweep.DIM, 0))))
+    faiss.write_index(index, str(tmp_path / "vectors.faiss"))
+    args = ["--size", "2000", "--index", str(tmp_path / "vectors.faiss"), "--ef-search", "8", "512", "--queries", "20"]
+    assert hnsw_sweep.main(args) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert [r[0] for r in rows] == ["8", "512"] and float(rows[1][1]) >= 0.95
+    with pytest.raises(SystemExit):  # another corpus's index
+        hnsw_sweep.main([*args[:1], "3000", *args[2:]])
+    assert "is not an HNSW index of 3,000 vectors" in capsys.readouterr().err
 
 
 def test_real_vector_check_says_what_to_run_first(
