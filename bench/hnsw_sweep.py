@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import faiss
+import numpy as np
 
 from bench import synthetic
 from bench.sweep import DIM, corpus, parser, timed
@@ -22,6 +23,15 @@ from rag.search.retrieve import CANDIDATES
 from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_FULL_LEVEL0, HNSW_M
 
 THREADS = faiss.omp_get_max_threads()
+
+
+def level0_links(index: faiss.IndexHNSW) -> np.ndarray:
+    """How many of its level-0 neighbour slots each node of ``index`` fills."""
+    hnsw = index.hnsw
+    offsets = faiss.vector_to_array(hnsw.offsets).astype(np.int64)
+    neighbours = faiss.vector_to_array(hnsw.neighbors)
+    slots = np.arange(hnsw.nb_neighbors(0))
+    return (neighbours[offsets[:-1, None] + slots[None, :]] >= 0).sum(axis=1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     level0 = "full level-0 lists" if full else "pruned level-0 lists"
     print(f"{args.size:,} {args.vectors} vectors, M={args.m}, {level0}, {args.queries} queries, one thread")
     print("| efConstruction | build s | efSearch | recall@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
+    notes = []
     for ef_c in args.ef_construction:
         faiss.omp_set_num_threads(THREADS)  # building uses every core
         index = faiss.IndexHNSWFlat(DIM, args.m, faiss.METRIC_INNER_PRODUCT)
@@ -67,11 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         index.add(v)
         build = time.perf_counter() - t
+        links = level0_links(index)
+        slots = index.hnsw.nb_neighbors(0)
+        notes.append(f"efConstruction {ef_c}: level-0 lists hold a median {np.median(links):.0f} of {slots} links")
         faiss.omp_set_num_threads(1)
         for ef in args.ef_search:
             index.hnsw.efSearch = ef
             row = timed(lambda x: index.search(x, CANDIDATES)[1], q, exact)  # noqa: B023  (called at once)
             print(f"| {ef_c} | {build:.0f} | {ef} | {row} |", flush=True)
+    print("\n" + "\n".join(notes))
     return 0
 
 

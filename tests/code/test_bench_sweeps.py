@@ -31,7 +31,7 @@ def test_hnsw_sweep_reports_recall_and_latency_per_depth(capsys: pytest.CaptureF
     assert hnsw_sweep.main(args) == 0
     out = capsys.readouterr().out
     rows = _rows(out)
-    assert "full level-0 lists" in out
+    assert "full level-0 lists" in out and "level-0 lists hold a median 32 of 32 links" in out
     assert [r[2] for r in rows] == ["16", "256"]
     recall = [float(r[3]) for r in rows]
     assert all(0 <= x <= 1 for x in recall) and recall[1] >= recall[0]

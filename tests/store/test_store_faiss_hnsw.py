@@ -11,17 +11,10 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
+from bench.hnsw_sweep import level0_links
 from rag.store.base import HNSW_M
 from rag.store.faiss.vectors import FaissStore
 from tests.store.test_store_faiss_ivf import _clumps, _exact, _recall
-
-
-def _level0_degrees(index: faiss.IndexHNSW) -> np.ndarray:
-    hnsw = index.hnsw
-    offsets = faiss.vector_to_array(hnsw.offsets).astype(np.int64)
-    neighbours = faiss.vector_to_array(hnsw.neighbors)
-    slots = hnsw.nb_neighbors(0)
-    return (neighbours[offsets[:-1, None] + np.arange(slots)[None, :]] >= 0).sum(axis=1)
 
 
 def test_every_node_keeps_a_full_level0_list() -> None:
@@ -29,13 +22,13 @@ def test_every_node_keeps_a_full_level0_list() -> None:
     store = FaissStore.build(v, "hnsw")
     index = store._index
     assert isinstance(index, faiss.IndexHNSW)
-    degrees = _level0_degrees(index)
+    degrees = level0_links(index)
     assert int(index.hnsw.nb_neighbors(0)) == 2 * HNSW_M
     assert np.median(degrees) == 2 * HNSW_M and np.mean(degrees == 2 * HNSW_M) > 0.99
     # faiss's own default for comparison: the heuristic alone leaves most slots empty here
     pruned = faiss.IndexHNSWFlat(v.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     pruned.add(v)
-    assert np.median(_level0_degrees(pruned)) < HNSW_M
+    assert np.median(level0_links(pruned)) < HNSW_M
 
 
 def test_full_lists_find_the_clumps() -> None:
