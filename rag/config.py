@@ -60,11 +60,12 @@ class Settings:
     passage_titles: bool = True
     # Vector index kind: "flat" (exact inner product), or for large corpora "hnsw" (a graph, both
     # stores) or "ivf" (inverted lists of 4-bit codes re-scored exactly, FAISS only); "auto" is flat
-    # below 200,000 chunks and ivf from there with FAISS, flat with Milvus: see docs/store.md.
+    # below 200,000 chunks and hnsw from there with FAISS, flat with Milvus: see docs/store.md.
     vector_index: str = "auto"
     # HNSW search depth (FAISS efSearch, Milvus ef; never below the candidates a search asks for):
-    # deeper finds more of the exact nearest neighbours and costs time (measured in bench/results).
-    hnsw_ef_search: int = 128
+    # deeper finds more of the exact nearest neighbours and costs time: 256 finds 0.95 of them in
+    # 2.7 ms at 1M synthetic chunks (bench/results/clustered/hnsw_sweep.md).
+    hnsw_ef_search: int = 256
     # Share of an "ivf" index's lists a search scans (more finds more of the exact nearest neighbours
     # and costs time in proportion; bench/results/clustered/ivf_sweep.md).
     ivf_search_share: float = 0.25

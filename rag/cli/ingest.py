@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--vector-index",
         choices=VECTOR_INDEXES,
-        help="RAG_VECTOR_INDEX: auto (default; flat below 200,000 chunks, ivf from there with FAISS), "
+        help="RAG_VECTOR_INDEX: auto (default; flat below 200,000 chunks, hnsw from there with FAISS), "
         "flat (exact), hnsw, or ivf (an inverted file, FAISS only)",
     )
     p.add_argument(

@@ -145,16 +145,16 @@ def test_vector_index_choice_is_checked() -> None:
         load_settings(env={"RAG_VECTOR_INDEX": "ivfpq"})
 
 
-def test_auto_builds_flat_below_the_size_and_an_inverted_file_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_builds_flat_below_the_size_and_a_graph_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from rag.store.faiss import vectors as base
 
     assert load_settings(env={}).vector_index == "auto"
-    assert [base.resolved_index("auto", n) for n in (199_999, 200_000)] == ["flat", "ivf"]
+    assert [base.resolved_index("auto", n) for n in (199_999, 200_000)] == ["flat", "hnsw"]
     assert base.resolved_index("hnsw", 10) == "hnsw"
     v = _clumps(2_000)
     assert FaissStore.build(v, "auto").kind == "flat"
-    monkeypatch.setattr(base, "AUTO_IVF_ROWS", 1_500)
-    assert FaissStore.build(v, "auto").kind == "ivf"
+    monkeypatch.setattr(base, "AUTO_APPROXIMATE_ROWS", 1_500)
+    assert FaissStore.build(v, "auto").kind == "hnsw"
     assert FaissStore.build(v[:1_000], "auto").kind == "flat"
 
 
