@@ -63,9 +63,10 @@ class Settings:
     # below 200,000 chunks and hnsw from there with FAISS, flat with Milvus: see docs/store.md.
     vector_index: str = "auto"
     # HNSW search depth (FAISS efSearch, Milvus ef; never below the candidates a search asks for):
-    # deeper finds more of the exact nearest neighbours and costs time: 256 finds 0.95 of them in
-    # 2.7 ms at 1M synthetic chunks (bench/results/clustered/hnsw_sweep.md).
-    hnsw_ef_search: int = 256
+    # deeper finds more of the exact nearest neighbours and costs time. At 1M synthetic chunks two
+    # builds of the same graph found 0.954 and 0.942 at 256 (2.7 ms): 384 keeps 0.95 with a margin
+    # (bench/results/clustered/hnsw_sweep.md).
+    hnsw_ef_search: int = 384
     # Share of an "ivf" index's lists a search scans (more finds more of the exact nearest neighbours
     # and costs time in proportion; bench/results/clustered/ivf_sweep.md).
     ivf_search_share: float = 0.25

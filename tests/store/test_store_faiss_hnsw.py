@@ -31,6 +31,14 @@ def test_every_node_keeps_a_full_level0_list() -> None:
     assert np.median(level0_links(pruned)) < HNSW_M
 
 
+def test_rows_keep_their_order_though_inserted_shuffled() -> None:
+    v = _clumps(2000)
+    store = FaissStore.build(v, "hnsw")
+    assert np.array_equal(store._index.reconstruct_n(0, len(v)), v)
+    scores, ids = store.search(v[[7, 1234]], 1)
+    assert ids[:, 0].tolist() == [7, 1234] and np.allclose(scores[:, 0], 1, atol=1e-5)
+
+
 def test_full_lists_find_the_clumps() -> None:
     v = _clumps(3000)
     rng = np.random.default_rng(5)
