@@ -1,11 +1,11 @@
 """HNSW recall and latency against its build and search depth: ``python -m bench.hnsw_sweep``.
 
-Builds FAISS HNSW (M, efConstruction and full level-0 lists as ``rag.store.base``, or ``--m``,
-``--ef-construction`` and ``--pruned-level0``)
-over a synthetic corpus (``bench.synthetic``) for each ``--ef-construction``, and for each
-``--ef-search`` times single-query searches at the service's depth (50 candidates, one thread) and
-measures recall@10 against exact search. Prints one Markdown row per pair: what a denser graph or a
-deeper search buys in recall, and at what latency (bench/results/clustered/hnsw_sweep.md).
+Builds FAISS HNSW as the store does (``rag.store.faiss.vectors.hnsw_graph``; or with ``--m``,
+``--ef-construction``, ``--pruned-level0`` and ``--document-order``) over a synthetic corpus
+(``bench.synthetic``) for each ``--ef-construction``, and for each ``--ef-search`` times
+single-query searches at the service's depth (50 candidates, one thread) and measures recall@10
+against exact search. Prints one Markdown row per pair: what a denser graph or a deeper search buys
+in recall, and at what latency (bench/results/clustered/hnsw_sweep.md).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bench import synthetic
 from bench.sweep import DIM, corpus, parser, timed
 from rag.search.retrieve import CANDIDATES
 from rag.store.base import HNSW_EF_CONSTRUCTION, HNSW_FULL_LEVEL0, HNSW_M
+from rag.store.faiss.vectors import hnsw_graph
 
 THREADS = faiss.omp_get_max_threads()
 
@@ -45,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         help="keep only the links HNSW's heuristic chooses at level 0 (faiss's default; the store fills the lists)",
     )
     p.add_argument(
+        "--document-order",
+        action="store_true",
+        help="insert the vectors in corpus order (topic by topic) instead of the store's fixed random order",
+    )
+    p.add_argument(
         "--index",
         type=Path,
         help="search an HNSW index already built over the same corpus (a vectors.faiss, for example of a "
@@ -67,16 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     v, q, exact = corpus(args)
     full = HNSW_FULL_LEVEL0 and not args.pruned_level0
     level0 = "full level-0 lists" if full else "pruned level-0 lists"
-    print(f"{args.size:,} {args.vectors} vectors, M={args.m}, {level0}, {args.queries} queries, one thread")
+    order = "in corpus order" if args.document_order else "inserted shuffled"
+    print(f"{args.size:,} {args.vectors} vectors, M={args.m}, {level0}, {order}, {args.queries} queries, one thread")
     print("| efConstruction | build s | efSearch | recall@10 | p50 ms | p95 ms |\n|---|---|---|---|---|---|")
     notes = []
     for ef_c in args.ef_construction:
         faiss.omp_set_num_threads(THREADS)  # building uses every core
-        index = faiss.IndexHNSWFlat(DIM, args.m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = ef_c
-        index.keep_max_size_level0 = full  # type: ignore[attr-defined]  # missing from the stubs
         t = time.perf_counter()
-        index.add(v)
+        index = hnsw_graph(v, DIM, args.m, ef_c, full, shuffle=not args.document_order)
         build = time.perf_counter() - t
         links = level0_links(index)
         slots = index.hnsw.nb_neighbors(0)

@@ -31,12 +31,12 @@ def test_hnsw_sweep_reports_recall_and_latency_per_depth(capsys: pytest.CaptureF
     assert hnsw_sweep.main(args) == 0
     out = capsys.readouterr().out
     rows = _rows(out)
-    assert "full level-0 lists" in out and "level-0 lists hold a median 32 of 32 links" in out
+    assert "full level-0 lists, inserted shuffled" in out and "level-0 lists hold a median 32 of 32 links" in out
     assert [r[2] for r in rows] == ["16", "256"]
     recall = [float(r[3]) for r in rows]
     assert all(0 <= x <= 1 for x in recall) and recall[1] >= recall[0]
-    assert hnsw_sweep.main([*args[:-2], "--queries", "5", "--pruned-level0"]) == 0
-    assert "pruned level-0 lists" in capsys.readouterr().out
+    assert hnsw_sweep.main([*args[:-2], "--queries", "5", "--pruned-level0", "--document-order"]) == 0
+    assert "pruned level-0 lists, in corpus order" in capsys.readouterr().out
 
 
 def test_hnsw_sweep_searches_an_index_already_built(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

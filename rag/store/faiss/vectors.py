@@ -73,19 +73,29 @@ def _ivf(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _hnsw(vectors: np.ndarray, dim: int) -> faiss.Index:
-    """An HNSW graph over ``vectors`` with full level-0 lists (``HNSW_FULL_LEVEL0``), its rows in the
-    order given. The vectors are inserted in a fixed random order and the graph renumbered after:
-    chunks arrive document by document, topic by topic, and a graph grown one topic at a time
-    links topics less well (recall@10 at 100k, efSearch 32 / 64: 0.944 / 0.976 in document order,
-    0.954 / 0.989 shuffled; bench/results/clustered/hnsw_sweep.md)."""
-    hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    hnsw.keep_max_size_level0 = HNSW_FULL_LEVEL0  # type: ignore[attr-defined]  # missing from the stubs
-    if len(vectors):
+def hnsw_graph(
+    vectors: np.ndarray,
+    dim: int,
+    m: int = HNSW_M,
+    ef_construction: int = HNSW_EF_CONSTRUCTION,
+    full_level0: bool = HNSW_FULL_LEVEL0,
+    shuffle: bool = True,
+) -> faiss.IndexHNSWFlat:
+    """An HNSW graph over ``vectors`` (float32), its rows in the order given: with full level-0 lists
+    (``HNSW_FULL_LEVEL0``), and the vectors inserted in a fixed random order, the graph renumbered
+    after. Chunks arrive document by document, topic by topic, and a graph grown one topic at a
+    time links topics less well (recall@10 at 100k, efSearch 32 / 64: 0.944 / 0.976 in document
+    order, 0.954 / 0.989 shuffled; bench/results/clustered/hnsw_sweep.md). The arguments are the
+    store's choices; ``bench.hnsw_sweep`` varies them."""
+    hnsw = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = ef_construction
+    hnsw.keep_max_size_level0 = full_level0  # type: ignore[attr-defined]  # missing from the stubs
+    if len(vectors) and shuffle:
         order = np.random.default_rng(0).permutation(len(vectors))
         hnsw.add(vectors[order])
         hnsw.permute_entries(np.argsort(order))  # row i is vectors[i] again
+    elif len(vectors):
+        hnsw.add(vectors)
     return hnsw
 
 
@@ -107,7 +117,7 @@ class FaissStore:
         if kind == "ivf" and len(vectors) >= IVF_MIN_ROWS:
             index: faiss.Index = _ivf(vectors)
         elif kind == "hnsw":
-            return cls(_hnsw(np.ascontiguousarray(vectors, dtype=np.float32), dim))
+            return cls(hnsw_graph(np.ascontiguousarray(vectors, dtype=np.float32), dim))
         else:  # also ivf below IVF_MIN_ROWS: an exact scan of so few is as fast
             index = faiss.IndexFlatIP(dim)
         if len(vectors):
