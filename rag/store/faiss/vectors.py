@@ -37,10 +37,10 @@ IVF_REFINE = 10
 IVF_SEARCH_SHARE = Settings.ivf_search_share  # the setting's default, for stores built without one
 # `RAG_VECTOR_INDEX=auto` (the default) builds a FAISS base of this many vectors or more as an
 # HNSW graph, a smaller one flat: at 100k chunks an exact search takes 12 ms (15 ms hybrid), at 1M
-# 128 ms (181 ms hybrid), where the graph takes 2.7 ms at recall@10 0.95 on the synthetic vectors
-# and finds all ten on real e5-small ones; the inverted file finds 0.99 of the synthetic but 0.97
-# of the real in 15 ms, and builds in 548 s instead of 1,352 (bench/results/clustered/scale.md,
-# docs/store.md). Milvus builds flat.
+# 128 ms (181 ms hybrid), where the graph takes 4.2 ms at recall@10 0.95 on the synthetic vectors
+# (efSearch 384) and finds all ten on real e5-small ones; the inverted file finds 0.99 of the
+# synthetic but 0.97 of the real in 15 ms, and builds in 548 s instead of about 1,350
+# (bench/results/clustered/scale.md, docs/store.md). Milvus builds flat.
 AUTO_APPROXIMATE_ROWS = 200_000
 
 
