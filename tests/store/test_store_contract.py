@@ -116,6 +116,7 @@ def test_missing_index(store_settings: Settings, store: Store) -> None:
         open_retriever(store_settings, store=store)
     with pytest.raises(IndexMissingError):
         list_documents(store_settings, store)
+    assert not store_settings.index_dir.exists()  # reading a missing index creates nothing
 
 
 def test_sentence_vectors_come_with_passages(store_settings: Settings, store: Store, tmp_path: Path) -> None:

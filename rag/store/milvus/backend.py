@@ -20,8 +20,9 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pymilvus.exceptions import DescribeCollectionException
@@ -31,7 +32,7 @@ from rag.errors import IndexCorruptError, IndexMissingError
 from rag.store.base import Change, DocumentRows, IndexInfo
 from rag.store.faiss.snapshot import new_version
 from rag.store.milvus import schema
-from rag.store.milvus.connect import connect, milvus_uri
+from rag.store.milvus.connect import URL_SCHEMES, connect, milvus_uri
 from rag.store.milvus.terms import doc_terms, doc_vector
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,37 @@ class MilvusBackend:
         self.ef_search = settings.hnsw_ef_search
         self.location = f"{milvus_uri(settings)} (collections {self.prefix}_*)"
         self._settings = settings  # for the `rag ingest` command its messages suggest
-        self.client: Any
-        self.client, self._release = connect(settings)
+        self._client: Any = None
+        self._release: Callable[[], None] = lambda: None
         self.chunks_col, self.sentences_col, self.kv_col = schema.names(self.prefix)
         self._lock = threading.RLock()
-        schema.load(self.client, self.prefix)
         # Whether the collections exist, once seen: has_collection costs about 55 ms on Lite, and
         # the manifest is read on every write and every version poll.
         self._exists = False
+        if not self._absent():
+            self.client  # noqa: B018  (connect now: a server that cannot be reached is reported at once)
+
+    @property
+    def client(self) -> Any:
+        """The Milvus client. Milvus Lite data that does not exist yet is connected to (and so
+        created) only by a write: a search or a listing of a missing index says "no index" and
+        leaves no empty Milvus Lite directory behind."""
+        with self._lock:
+            if self._client is None:
+                self._client, self._release = connect(self._settings)
+                schema.load(self._client, self.prefix)
+            return self._client
+
+    def _absent(self) -> bool:
+        """Whether this is Milvus Lite data that does not exist (nothing to connect to yet)."""
+        uri = milvus_uri(self._settings)
+        return self._client is None and not uri.startswith(URL_SCHEMES) and not Path(uri).expanduser().exists()
 
     # -- reading -------------------------------------------------------------------------
     def meta(self) -> dict[str, Any] | None:
         """The manifest row, or None when this index was never written."""
+        if self._absent():
+            return None
         if not self._exists and not self.client.has_collection(self.kv_col):
             return None
         try:
