@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from rag.text.lang import detect_language
-from rag.text.sentences import table_header
+from rag.text.sentences import under_table_header
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,10 +85,8 @@ class Chunk:
         every sentence of the passage towards questions in that language instead. A title longer
         than :data:`SENTENCE_TITLE_WORDS` is left off too: that is the opening of a text without a
         heading (the loader's fallback title), not a name, and would double a sentence's cost. A
-        table row is embedded under its table's header row (``table_header``), whatever ``titles``."""
-        sentence = self.text[start:end]
-        if header := table_header(self.text, start):
-            sentence = f"{header}\n{sentence}"
+        table row is embedded under its table's header row (``under_table_header``), whatever ``titles``."""
+        sentence = under_table_header(self.text, start, end)
         title = self._sentence_title
         if not titles or not title or sentence.lstrip().startswith(title):
             return sentence

@@ -33,7 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.text.sentences import table_header
+from rag.text.sentences import under_table_header
 from rag.text.terms import tokenize
 
 FEATURES = (
@@ -168,13 +168,6 @@ def unseen_share(
     return sum(weights.get(t, 0.0) for t in usable if df.get(t, 0) == 0) / total
 
 
-def _words_of(sentence: Sentence, passage_texts: Sequence[str]) -> str:
-    """The text whose words a sentence offers: a table row with its table's header row ("Срок
-    изготовления" says what "в день обращения" is), as the row is embedded."""
-    header = table_header(passage_texts[sentence.passage], sentence.start)
-    return f"{header}\n{sentence.text}" if header else sentence.text
-
-
 def features(
     question: str,
     q_vec: np.ndarray,
@@ -192,7 +185,9 @@ def features(
         return out
     dense = vectors @ q_vec
     q_tokens = set(tokenize(question))
-    s_tokens = [set(tokenize(_words_of(s, passage_texts))) for s in sentences]
+    # A table row offers its table's header row's words too ("Срок изготовления" says what "в день
+    # обращения" is), as the row is embedded.
+    s_tokens = [set(tokenize(under_table_header(passage_texts[s.passage], s.start, s.end))) for s in sentences]
     weights = corpus.idf(sorted(q_tokens)) if corpus is not None else _local_idf(q_tokens, s_tokens)
     q_script = script(question)
     q_years = {t for t in q_tokens if _YEAR.match(t)}

@@ -76,14 +76,13 @@ def _looks_like_heading(paras: list[str], k: int) -> bool:
     return line[:1].isupper()
 
 
-def _headings(text: str) -> list[tuple[int, str]]:
-    """(offset, heading) for every paragraph that is a section heading.
+def _headings(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """(offset, heading) for every paragraph (``spans``, as ``_paragraphs`` finds them) that is a section heading.
 
     A text that marks two headings or more as Markdown (``#`` lines: the DOCX and HTML loaders write
     their headings so) has only those: its other short lines are list items, table rows, captions.
     Otherwise one-line paragraphs that look like headings are taken, and ``#`` lines.
     """
-    spans = _paragraphs(text)
     paras = [text[s:e] for s, e in spans]
     marked = [k for k, p in enumerate(paras) if "\n" not in p and _MARKED.match(p)]
     if len(marked) >= 2:
@@ -214,13 +213,14 @@ def chunk_document(
     starts the passage of its section, not the end of the one before).
     """
     units: list[tuple[int, int, int]] = []  # start, end, tokens (0 for windows of a split paragraph)
-    for ps, pe in _paragraphs(doc.text):
+    paragraphs = _paragraphs(doc.text)
+    for ps, pe in paragraphs:
         size = count(doc.text[ps:pe])
         if size <= max_tokens:
             units.append((ps, pe, size))
         else:
             units.extend((s, e, 0) for s, e in _sentence_windows(doc.text, ps, pe, max_tokens, overlap, count))
-    headings = _headings(doc.text)
+    headings = _headings(doc.text, paragraphs)
     starts_section = {offset for offset, _ in headings}
     groups: list[tuple[int, int]] = []
     held: tuple[int, int, int] | None = None  # a short paragraph waiting to be joined to the next

@@ -153,6 +153,13 @@ def _table_line(line: str) -> bool:
     return " | " in line or (len(line) > 1 and line[0] == line[-1] == "|")
 
 
+def under_table_header(text: str, start: int, end: int) -> str:
+    """``text[start:end]``, below its table's header row when it is a row of a table: how a table
+    row's sentence is embedded and whose words it offers a question."""
+    header = table_header(text, start)
+    return f"{header}\n{text[start:end]}" if header else text[start:end]
+
+
 def table_header(text: str, start: int) -> str:
     """The header row of the table whose row holds ``text[start]`` (the first line of its run of
     table lines, outer bars dropped), or "" when that is no table row or is the header itself.

@@ -67,6 +67,8 @@ class MilvusBackend:
         """The Milvus client. Milvus Lite data that does not exist yet is connected to (and so
         created) only by a write: a search or a listing of a missing index says "no index" and
         leaves no empty Milvus Lite directory behind."""
+        if self._client is not None:
+            return self._client
         with self._lock:
             if self._client is None:
                 self._client, self._release = connect(self._settings)
